@@ -1,0 +1,25 @@
+"""Shared fixtures: one test-tuned Spark session per test process, a fresh lakehouse per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from lake.settings import Settings, load_settings
+
+
+@pytest.fixture(scope="session")
+def session_settings(tmp_path_factory) -> Settings:
+    """Settings for the shared Spark session: its own home, metastore and storage roots."""
+    home = tmp_path_factory.mktemp("lakehouse")
+    return load_settings(env={}, home=home, shuffle_partitions=2, spark_master="local[2]")
+
+
+@pytest.fixture(scope="session")
+def spark(session_settings):
+    """One Spark session (Delta, Hive catalog on Derby) for the whole test run."""
+    from lake.spark import ensure_databases, get_session
+
+    session = get_session(session_settings, app_name="lakehouse-tests")
+    ensure_databases(session, session_settings)
+    yield session
+    session.stop()
