@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     home: Path = Path(".lakehouse")
+    source_root: str = ""
     landing_root: str = ""
     lake_root: str = ""
     warehouse_root: str = ""
@@ -38,7 +40,6 @@ class Settings(BaseModel):
     lineage_url: str = ""
     lineage_namespace: str = "lakehouse"
     airflow_home: Path | None = None
-    data_docs_dir: Path | None = None
     jars_dir: Path = REPO_ROOT / ".jars"
     seed: int = 7
 
@@ -60,17 +61,26 @@ class Settings(BaseModel):
         home = self.home.expanduser().absolute()
         object.__setattr__(self, "home", home)
         defaults = {
+            "source_root": str(home / "source"),
             "landing_root": str(home / "landing"),
             "lake_root": str(home / "lake"),
             "warehouse_root": str(home / "warehouse"),
             "metastore_url": f"jdbc:derby:;databaseName={home / 'metastore_db'};create=true",
             "lineage_url": f"sqlite:///{home / 'lineage.db'}",
             "airflow_home": home / "airflow",
-            "data_docs_dir": home / "data_docs",
         }
         for name, value in defaults.items():
             if not getattr(self, name):
                 object.__setattr__(self, name, value)
+
+    @property
+    def gx_root(self) -> Path:
+        """The Great Expectations project (suites, results, Data Docs site)."""
+        return self.home / "gx"
+
+    def source_drop(self, source: str, logical_date: date) -> Path:
+        """Where ``source`` delivers its files for ``logical_date`` (outside the lake)."""
+        return Path(self.source_root) / source / f"ds={logical_date.isoformat()}"
 
     @property
     def lineage_spool_dir(self) -> Path:

@@ -8,6 +8,8 @@ resolved (``spark.jars``); only where that folder is empty does it fall back to
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lake.settings import Settings
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
 
 DELTA_PACKAGES = "io.delta:delta-spark_4.1_2.13:4.3.0,io.delta:delta-storage:4.3.0"
 ZONES = ("bronze", "silver", "quarantine")
+LOG4J_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
 
 
 def spark_conf(settings: Settings) -> dict[str, str]:
@@ -29,7 +32,9 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.hadoop.javax.jdo.option.ConnectionURL": settings.metastore_url,
         "spark.hadoop.datanucleus.schema.autoCreateAll": "true",
         "spark.hadoop.hive.metastore.schema.verification": "false",
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={settings.home}",
+        "spark.driver.extraJavaOptions": (
+            f"-Dderby.system.home={settings.home} -Dlog4j2.configurationFile=file:{LOG4J_CONFIG}"
+        ),
         "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
         "spark.default.parallelism": str(settings.shuffle_partitions),
         "spark.databricks.delta.snapshotPartitions": str(settings.shuffle_partitions),
@@ -39,6 +44,10 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
         "spark.databricks.delta.schema.autoMerge.enabled": "false",
     }
+    if settings.spark_master.startswith("local"):
+        # Python workers run this interpreter (its packages: pyarrow, Pillow, pypdf).
+        conf["spark.pyspark.python"] = sys.executable
+        conf["spark.pyspark.driver.python"] = sys.executable
     jars = settings.jar_paths()
     if jars:
         conf["spark.jars"] = ",".join(jars)
@@ -56,8 +65,13 @@ def configure(builder: SparkSession.Builder, settings: Settings) -> SparkSession
 
 def get_session(settings: Settings, app_name: str = "lakehouse") -> SparkSession:
     """A session for ``settings`` (reuses the active one in the same process)."""
+    import os
+
     from pyspark.sql import SparkSession
 
+    if settings.spark_master.startswith("local"):
+        # PySpark starts its Python workers with $PYSPARK_PYTHON (default: python3 on PATH).
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app_name).master(settings.spark_master)
     spark = configure(builder, settings).getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")

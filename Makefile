@@ -1,0 +1,43 @@
+# Quick start: `make demo` runs the platform end to end, `make test` runs the tests.
+# Both create .venv, install the platform and resolve the JVM jars first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+JARS := .jars
+export PYTHONDONTWRITEBYTECODE :=
+export TZ := UTC
+
+.PHONY: setup jars demo test lint clean
+
+setup: $(VENV)/.installed jars
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[dev]"
+	touch $@
+
+# JVM dependencies pinned in infra/jvm/pom.xml, resolved once into .jars (no downloads at run time).
+jars: $(JARS)/.resolved
+
+$(JARS)/.resolved: infra/jvm/pom.xml
+	@if command -v mvn >/dev/null; then \
+		mvn -q -f infra/jvm/pom.xml dependency:copy-dependencies -DoutputDirectory=$(CURDIR)/$(JARS) \
+		&& touch $@; \
+	else \
+		echo "Maven not found: Spark will fetch the Delta jars with spark.jars.packages"; \
+	fi
+
+demo: setup
+	$(BIN)/lakehouse demo
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf .lakehouse $(JARS) .pytest_cache

@@ -1,0 +1,58 @@
+"""What a job calls to send its lineage: a client bound to the store, and an emit that never fails.
+
+    client = make_client(settings.lineage_url, settings.lineage_spool_dir)
+    emit_safely(client, run_event("START", ...))
+    ...
+    emit_safely(client, run_event("COMPLETE", ...))
+
+Lineage never fails a job: :func:`emit_safely` logs and returns on any error, and the transport
+spools what the store cannot take yet (:func:`replay_spool` drains it later).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lineage.spool import replay_spool
+
+if TYPE_CHECKING:
+    from openlineage.client import OpenLineageClient
+
+log = logging.getLogger(__name__)
+
+__all__ = ["emit_safely", "make_client", "replay_spool"]
+
+
+def make_client(url: str, spool_dir: str | Path) -> OpenLineageClient:
+    """An OpenLineage client whose transport is :class:`lineage.transport.StoreTransport`.
+
+    Nothing is opened until the first emit. Note that openlineage-python still honours
+    ``OPENLINEAGE_DISABLED=true`` (the client then emits nothing).
+    """
+    from openlineage.client import OpenLineageClient
+
+    from lineage.transport import StoreConfig, StoreTransport
+
+    transport = StoreTransport(StoreConfig(url=url, spool_dir=str(spool_dir)))
+    return OpenLineageClient(transport=transport)
+
+
+def emit_safely(client: Any, event: Any) -> None:
+    """``client.emit(event)``, logging instead of raising whatever goes wrong."""
+    try:
+        client.emit(event)
+    except Exception:
+        log.warning(
+            "could not emit lineage event %s; the job goes on without it",
+            _describe(event),
+            exc_info=True,
+        )
+
+
+def _describe(event: Any) -> str:
+    event_type = getattr(getattr(event, "eventType", None), "value", "?")
+    job = getattr(getattr(event, "job", None), "name", "?")
+    run = getattr(getattr(event, "run", None), "runId", "?")
+    return f"{event_type} {job} run {run}"

@@ -1,0 +1,277 @@
+"""Lineage queries over the metadata store: upstream/downstream graphs, run diffs, rendering.
+
+A graph alternates dataset -> job -> dataset. A job node is an OpenLineage job (the store's
+execution type) aggregated over all its runs; a dataset node is a dataset across all its versions.
+Edges always point the way data flows: ``dataset -> job`` (the job read it, INPUT) and
+``job -> dataset`` (the job wrote it, OUTPUT), whichever direction the query walks.
+
+``depth`` counts jobs: ``upstream(store, "silver.orders", depth=1)`` is the jobs that wrote
+silver.orders and what they read; ``depth=0`` is the node alone; ``None`` walks to the sources.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from lineage.errors import InvalidLocationError, QueryError, UnknownNodeError
+from lineage.naming import location_key
+
+if TYPE_CHECKING:
+    from lineage.records import Artifact, DatasetSummary, JobSummary
+    from lineage.store import MetadataStore
+
+UPSTREAM = "upstream"
+DOWNSTREAM = "downstream"
+_MAX_SUGGESTIONS = 10
+
+
+@dataclass(frozen=True)
+class LineageNode:
+    """A dataset (across versions) or a job (across runs)."""
+
+    kind: str  # "dataset" or "job"
+    id: str  # "dataset:<key>" or "job:<name>"
+    label: str  # the table name if known, else the path; the job name
+    name: str  # the dataset key (namespace + name as a URI) or the job name
+    latest_version: str | None = None  # datasets: latest version seen
+    latest_state: str | None = None  # jobs: state of the latest run
+    latest_run_id: str | None = None  # jobs: the latest run
+
+
+@dataclass(frozen=True)
+class LineageEdge:
+    """Data flowing from ``source`` to ``target`` (node ids); kind INPUT or OUTPUT."""
+
+    source: str
+    target: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class LineageGraph:
+    """The result of :func:`upstream` / :func:`downstream`."""
+
+    direction: str
+    roots: tuple[str, ...]
+    depth: int | None
+    nodes: dict[str, LineageNode] = field(default_factory=dict)
+    edges: tuple[LineageEdge, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunDiff:
+    """How two runs differ: parameters, and dataset versions read and written."""
+
+    run_a: str
+    run_b: str
+    parameters: dict[str, tuple[Any, Any]]  # key -> (value in a, value in b), differing only
+    inputs: dict[str, tuple[str | None, str | None]]  # dataset key -> (version a, version b)
+    outputs: dict[str, tuple[str | None, str | None]]
+
+
+def upstream(store: MetadataStore, node: str, depth: int | None = None) -> LineageGraph:
+    """Everything ``node`` was computed from, to ``depth`` jobs back (None: all the way)."""
+    return _walk(store, node, depth, UPSTREAM)
+
+
+def downstream(store: MetadataStore, node: str, depth: int | None = None) -> LineageGraph:
+    """Everything computed from ``node``, to ``depth`` jobs on (None: all the way)."""
+    return _walk(store, node, depth, DOWNSTREAM)
+
+
+def resolve(store: MetadataStore, node: str) -> tuple[list[str], list[str]]:
+    """``(dataset keys, job names)`` that ``node`` names: a dataset key, a table name (symlink),
+    an OpenLineage dataset name, a path or URI, or a job. :class:`UnknownNodeError` if none."""
+    datasets = store.datasets()
+    keys = [k for k, d in datasets.items() if node == k or node in d.tables or node == d.name]
+    if not keys:
+        try:
+            key = location_key(node)
+        except InvalidLocationError:
+            key = None
+        keys = [key] if key in datasets else []
+    if keys:
+        return sorted(keys), []
+    known_jobs = store.jobs()
+    if node in known_jobs:
+        return [], [node]
+    tables = sorted({table for d in datasets.values() for table in d.tables})
+    raise UnknownNodeError(
+        node, _close_matches(node, datasets, known_jobs), tables[:_MAX_SUGGESTIONS]
+    )
+
+
+def diff_runs(store: MetadataStore, run_a: str, run_b: str) -> RunDiff:
+    """What changed between two runs (typically two runs of one job)."""
+    a, b = store.run(run_a), store.run(run_b)
+    params_a, params_b = a.execution.parameters, b.execution.parameters
+    return RunDiff(
+        run_a=run_a,
+        run_b=run_b,
+        parameters={
+            k: (params_a.get(k), params_b.get(k))
+            for k in sorted(set(params_a) | set(params_b))
+            if params_a.get(k) != params_b.get(k)
+        },
+        inputs=_version_diff(a.inputs, b.inputs),
+        outputs=_version_diff(a.outputs, b.outputs),
+    )
+
+
+def to_dict(graph: LineageGraph) -> dict[str, Any]:
+    """The graph as plain JSON-ready data."""
+    return {
+        "direction": graph.direction,
+        "roots": list(graph.roots),
+        "depth": graph.depth,
+        "nodes": [
+            {
+                "kind": n.kind,
+                "id": n.id,
+                "label": n.label,
+                "name": n.name,
+                "latest_version": n.latest_version,
+                "latest_state": n.latest_state,
+                "latest_run_id": n.latest_run_id,
+            }
+            for n in sorted(graph.nodes.values(), key=lambda n: n.id)
+        ],
+        "edges": [
+            {"source": e.source, "target": e.target, "kind": e.kind}
+            for e in sorted(graph.edges, key=lambda e: (e.source, e.target))
+        ],
+    }
+
+
+def render_text(graph: LineageGraph) -> str:
+    """The graph as an indented tree from each root, walking the query's direction.
+
+    A node reached twice is printed once in full; later mentions end with ``(see above)``.
+    """
+    children: dict[str, list[str]] = {}
+    for edge in graph.edges:
+        parent, child = edge.source, edge.target
+        if graph.direction == UPSTREAM:
+            parent, child = child, parent
+        children.setdefault(parent, []).append(child)
+    arrow = "<-" if graph.direction == UPSTREAM else "->"
+    lines: list[str] = []
+    shown: set[str] = set()
+
+    def visit(node_id: str, prefix: str, last: bool, top: bool) -> None:
+        node = graph.nodes[node_id]
+        repeated = node_id in shown and node_id in children
+        text = _describe(node) + (" (see above)" if repeated else "")
+        if top:
+            lines.append(text)
+            child_prefix = ""
+        else:
+            lines.append(f"{prefix}{'└── ' if last else '├── '}{arrow} {text}")
+            child_prefix = prefix + ("    " if last else "│   ")
+        if node_id in shown:
+            return
+        shown.add(node_id)
+        kids = sorted(set(children.get(node_id, ())), key=lambda i: graph.nodes[i].label)
+        for index, kid in enumerate(kids):
+            visit(kid, child_prefix, index == len(kids) - 1, False)
+
+    for root in graph.roots:
+        visit(root, "", True, True)
+    return "\n".join(lines)
+
+
+def _walk(store: MetadataStore, node: str, depth: int | None, direction: str) -> LineageGraph:
+    if depth is not None and depth < 0:
+        raise QueryError(
+            f"depth must be None (no limit) or a number of jobs >= 0, got {depth}"
+        )
+    keys, jobs = resolve(store, node)
+    # Upstream: a dataset's neighbours are the jobs that wrote it (OUTPUT), a job's are what it
+    # read (INPUT). Downstream the other way round.
+    to_jobs, to_datasets = ("OUTPUT", "INPUT") if direction == UPSTREAM else ("INPUT", "OUTPUT")
+    edges: set[LineageEdge] = set()
+    seen_keys, seen_jobs = set(keys), set(jobs)
+    frontier_keys, frontier_jobs = set(keys), set(jobs)
+    hops = 0
+    while frontier_keys or frontier_jobs:
+        if frontier_keys and (depth is None or hops < depth):
+            hops += 1
+            for key, job in store.links(to_jobs, keys=frontier_keys):
+                edges.add(_edge(key, job, to_jobs))
+                if job not in seen_jobs:
+                    seen_jobs.add(job)
+                    frontier_jobs.add(job)
+        frontier_keys = set()
+        for key, job in store.links(to_datasets, jobs=frontier_jobs):
+            edges.add(_edge(key, job, to_datasets))
+            if key not in seen_keys:
+                seen_keys.add(key)
+                frontier_keys.add(key)
+        frontier_jobs = set()
+    datasets, job_summaries = store.datasets(seen_keys), store.jobs(seen_jobs)
+    nodes = {f"dataset:{k}": _dataset_node(datasets[k]) for k in seen_keys if k in datasets}
+    nodes.update({f"job:{j}": _job_node(job_summaries[j]) for j in seen_jobs})
+    roots = tuple(f"dataset:{k}" for k in keys) + tuple(f"job:{j}" for j in jobs)
+    return LineageGraph(direction=direction, roots=roots, depth=depth, nodes=nodes,
+                        edges=tuple(sorted(edges, key=lambda e: (e.source, e.target))))
+
+
+def _edge(key: str, job: str, kind: str) -> LineageEdge:
+    if kind == "INPUT":
+        return LineageEdge(source=f"dataset:{key}", target=f"job:{job}", kind=kind)
+    return LineageEdge(source=f"job:{job}", target=f"dataset:{key}", kind=kind)
+
+
+def _dataset_node(summary: DatasetSummary) -> LineageNode:
+    return LineageNode(
+        kind="dataset",
+        id=f"dataset:{summary.key}",
+        label=summary.tables[0] if summary.tables else summary.name,
+        name=summary.key,
+        latest_version=summary.latest_version,
+    )
+
+
+def _job_node(summary: JobSummary) -> LineageNode:
+    return LineageNode(
+        kind="job",
+        id=f"job:{summary.name}",
+        label=summary.name,
+        name=summary.name,
+        latest_state=summary.latest_state,
+        latest_run_id=summary.latest_run_id,
+    )
+
+
+def _describe(node: LineageNode) -> str:
+    if node.kind == "job":
+        state = f", last run {node.latest_state}" if node.latest_state else ""
+        return f"{node.label}  [job{state}]"
+    version = f" v{node.latest_version}" if node.latest_version else ""
+    where = "" if node.name.endswith(node.label) else f"  {node.name}"  # table: show where
+    return f"{node.label}  [dataset{version}]{where}"
+
+
+def _close_matches(
+    node: str, datasets: dict[str, DatasetSummary], jobs: dict[str, JobSummary]
+) -> list[str]:
+    known = sorted(
+        {table for d in datasets.values() for table in d.tables}
+        | {d.name for d in datasets.values()}
+        | set(jobs)
+    )
+    return difflib.get_close_matches(node, known, n=_MAX_SUGGESTIONS, cutoff=0.6)
+
+
+def _version_diff(
+    a: tuple[Artifact, ...], b: tuple[Artifact, ...]
+) -> dict[str, tuple[str | None, str | None]]:
+    versions_a = {x.name: x.version for x in a}
+    versions_b = {x.name: x.version for x in b}
+    return {
+        key: (versions_a.get(key), versions_b.get(key))
+        for key in sorted(set(versions_a) | set(versions_b))
+        if key not in versions_a or key not in versions_b or versions_a[key] != versions_b[key]
+    }

@@ -1,0 +1,176 @@
+"""The metadata store's tables: the ML Metadata (MLMD) data model, plus the raw OpenLineage events.
+
+MLMD (https://github.com/google/ml-metadata) in SQLAlchemy Core, portable to SQLite, PostgreSQL and
+MySQL: only generic types, no dialect SQL, and every unique key short enough for MySQL's 3072-byte
+index limit (long dataset names are indexed through a SHA-256 digest).
+
+* ``artifact_type`` / ``execution_type`` / ``context_type``: the kinds, with a JSON property schema.
+* ``artifact``: one dataset version (``version`` is ``''`` when the dataset has none), unique on
+  ``(name, version)``; ``name`` is the dataset key (:func:`lineage.naming.dataset_key`).
+* ``execution``: one run; its type is the OpenLineage job, its name the run id.
+* ``context``: a ``pipeline`` (the DAG, the root job) or a ``pipeline_run`` (the DAG run).
+* ``event`` (artifact ↔ execution, INPUT/OUTPUT), ``attribution`` (artifact ↔ context),
+  ``association`` (execution ↔ context).
+* ``ol_event``: every raw event once, unique on ``(run_id, event_type, job, repeat_key)``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend.
+
+    PostgreSQL keeps the offset (``timestamptz``); SQLite and MySQL have no offset, so they store
+    the UTC wall time and get UTC attached back on read.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name in ("mysql", "mariadb"):
+            from sqlalchemy.dialects.mysql import DATETIME
+
+            return dialect.type_descriptor(DATETIME(fsp=6))  # keep microseconds
+        return dialect.type_descriptor(self.impl)
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+MAX_NAME = 512  # job, context and type names
+MAX_RUN_ID = 128  # run ids are UUIDs (36); room for producers that add a prefix
+_TS = UtcDateTime()
+
+
+def _type_table(name: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(MAX_NAME), nullable=False, unique=True),
+        Column("properties", JSON, nullable=False, default=dict),
+    )
+
+
+artifact_type = _type_table("artifact_type")
+execution_type = _type_table("execution_type")
+context_type = _type_table("context_type")
+
+artifact = Table(
+    "artifact",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("type_id", ForeignKey("artifact_type.id"), nullable=False),
+    Column("uri", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("name_digest", String(64), nullable=False, index=True),
+    Column("version", String(255), nullable=False, default=""),
+    Column("properties", JSON, nullable=False, default=dict),
+    Column("state", String(32), nullable=False),
+    Column("create_time", _TS, nullable=False),
+    Column("update_time", _TS, nullable=False),
+    UniqueConstraint("name_digest", "version", name="uq_artifact_name_version"),
+)
+
+execution = Table(
+    "execution",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("type_id", ForeignKey("execution_type.id"), nullable=False),
+    Column("name", String(MAX_RUN_ID), nullable=False, index=True),
+    Column("properties", JSON, nullable=False, default=dict),
+    Column("state", String(16), nullable=False),
+    Column("start_time", _TS),
+    Column("end_time", _TS),
+    Column("error", Text),
+    Column("create_time", _TS, nullable=False),
+    Column("update_time", _TS, nullable=False),
+    UniqueConstraint("type_id", "name", name="uq_execution_type_name"),
+)
+
+context = Table(
+    "context",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("type_id", ForeignKey("context_type.id"), nullable=False),
+    Column("name", String(MAX_NAME), nullable=False),
+    Column("properties", JSON, nullable=False, default=dict),
+    Column("create_time", _TS, nullable=False),
+    UniqueConstraint("type_id", "name", name="uq_context_type_name"),
+)
+
+event = Table(
+    "event",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("artifact_id", ForeignKey("artifact.id"), nullable=False, index=True),
+    Column("execution_id", ForeignKey("execution.id"), nullable=False, index=True),
+    Column("type", String(8), nullable=False),
+    Column("time", _TS, nullable=False),
+    UniqueConstraint("artifact_id", "execution_id", "type", name="uq_event"),
+)
+
+attribution = Table(
+    "attribution",
+    metadata,
+    Column("artifact_id", ForeignKey("artifact.id"), primary_key=True),
+    Column("context_id", ForeignKey("context.id"), primary_key=True, index=True),
+)
+
+association = Table(
+    "association",
+    metadata,
+    Column("execution_id", ForeignKey("execution.id"), primary_key=True),
+    Column("context_id", ForeignKey("context.id"), primary_key=True, index=True),
+)
+
+ol_event = Table(
+    "ol_event",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", String(MAX_RUN_ID), nullable=False),
+    Column("event_type", String(16), nullable=False),
+    Column("job", String(MAX_NAME), nullable=False),
+    Column("job_namespace", String(MAX_NAME), nullable=False),
+    # '' for START/COMPLETE/FAIL/ABORT (once per run); the event time for RUNNING/OTHER, which a
+    # run may send many times.
+    Column("repeat_key", String(64), nullable=False, default=""),
+    Column("event_time", _TS, nullable=False),
+    Column("ingest_time", _TS, nullable=False),
+    Column("payload", JSON, nullable=False),
+    UniqueConstraint("run_id", "event_type", "job", "repeat_key", name="uq_ol_event"),
+    Index("ix_ol_event_time", "event_time", "id"),
+)

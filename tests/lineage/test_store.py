@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from lineage import schema
+from lineage.errors import InvalidEventError, StoreUnavailableError, UnknownRunError
+from lineage.events import DatasetRef, ParentRun, run_event, to_json
+from lineage.store import MetadataStore
+from tests.lineage.conftest import DAG, T0
+
+
+def _count(store: MetadataStore, table) -> int:
+    engine = create_engine(store.url)
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def _spark_events(tmp_path, run_id=None):
+    run_id = run_id or str(uuid.uuid4())
+    bronze = str(tmp_path / "bronze")
+    common = {"namespace": "lakehouse", "job_name": "bronze_orders", "run_id": run_id}
+    start = run_event("START", event_time=T0, **common, inputs=[DatasetRef(str(tmp_path / "in"))],
+                      outputs=[DatasetRef(bronze, table="bronze.orders")],
+                      parameters={"logical_date": "2024-01-31"})
+    complete = run_event("COMPLETE", event_time=T0 + timedelta(minutes=2), **common,
+                         inputs=[DatasetRef(str(tmp_path / "in"))],
+                         outputs=[DatasetRef(bronze, table="bronze.orders", version=3,
+                                             row_count=10, schema=(("id", "bigint"),))])
+    return json.loads(to_json(start)), json.loads(to_json(complete))
+
+
+def test_ingest_is_idempotent(tmp_path):
+    store = MetadataStore(f"sqlite:///{tmp_path / 'lineage.db'}")
+    start, complete = _spark_events(tmp_path)
+    assert store.ingest(start) is True
+    assert store.ingest(complete) is True
+    assert store.ingest(complete) is False
+    assert store.ingest(start) is False
+    assert _count(store, schema.ol_event) == 2
+    assert _count(store, schema.execution) == 1
+    assert _count(store, schema.event) == 3  # in (INPUT), bronze unversioned and v3 (OUTPUT)
+    versions = [(a.name, a.version) for a in store.artifacts()]
+    assert len(versions) == len(set(versions)) == 3
+    assert store.events() == [start, complete]
+
+
+def test_a_dataset_version_is_one_artifact_across_runs(store, tmp_path):
+    _, first = _spark_events(tmp_path)
+    _, second = _spark_events(tmp_path)  # another run reports the same bronze version 3
+    store.ingest(first)
+    store.ingest(second)
+    bronze = [a for a in store.artifacts() if a.version == "3"]
+    assert len(bronze) == 1
+    assert bronze[0].properties["row_count"] == 10
+    assert bronze[0].properties["schema"] == [["id", "bigint"]]
+    assert bronze[0].tables == ("bronze.orders",)
+    assert bronze[0].state == "LIVE"
+
+
+def test_complete_before_start_leaves_the_run_complete(store, tmp_path):
+    start, complete = _spark_events(tmp_path)
+    store.ingest(complete)
+    (run,) = store.executions()
+    assert run.state == "COMPLETE" and run.start_time is None
+    store.ingest(start)
+    (run,) = store.executions()
+    assert run.state == "COMPLETE"
+    assert run.start_time == T0
+    assert run.end_time == T0 + timedelta(minutes=2)
+    assert run.parameters == {"logical_date": "2024-01-31"}
+
+
+def test_failed_run_records_the_error_and_abandons_unwritten_outputs(store, tmp_path):
+    run_id = str(uuid.uuid4())
+    fail = run_event("FAIL", namespace="lakehouse", job_name="bronze_orders", run_id=run_id,
+                     event_time=T0, outputs=[DatasetRef(str(tmp_path / "bronze"))],
+                     error="IngestError: no file at /landing/x")
+    store.ingest(json.loads(to_json(fail)))
+    run = store.run(run_id)
+    assert run.execution.state == "FAILED"
+    assert run.execution.error == "IngestError: no file at /landing/x"
+    assert [a.state for a in run.outputs] == ["ABANDONED"]
+
+
+def test_airflow_task_and_spark_job_events_land_in_the_dag_run_context(loaded, pipeline):
+    runs = loaded.executions(context=pipeline.dag_run_id)
+    jobs = {r.job for r in runs}
+    assert jobs == {DAG, f"{DAG}.bronze", f"{DAG}.validate", f"{DAG}.warehouse",
+                    "bronze_orders", "validate_orders", "warehouse_fact_orders"}
+    assert {r.job for r in loaded.executions(context=DAG)} == jobs
+    assert {c.type for c in loaded.contexts()} == {"pipeline", "pipeline_run"}
+    spark = loaded.executions(job="validate_orders")[0]
+    assert spark.properties["parent"]["job"] == f"{DAG}.validate"
+    assert spark.properties["root"]["run_id"] == pipeline.dag_run_id
+    fact = [a for a in loaded.artifacts(context=pipeline.dag_run_id)
+            if "warehouse.fact_orders" in a.tables]
+    assert [a.version for a in fact if a.version] == ["7"]
+
+
+def test_a_run_lists_the_exact_versions_it_read_and_wrote(loaded):
+    (spark,) = loaded.executions(job="validate_orders")
+    run = loaded.run(spark.run_id)
+    assert [(a.tables, a.version) for a in run.inputs] == [(("bronze.orders",), "4")]
+    assert sorted((a.tables, a.version) for a in run.outputs) == [
+        (("quarantine.orders",), "1"), (("silver.orders",), "2")]
+    assert run.inputs[0].properties["quality"]["metrics"] == {"rows_quarantined": 1,
+                                                             "rows_valid": 9}
+    with pytest.raises(UnknownRunError, match="lakehouse lineage events"):
+        loaded.run(str(uuid.uuid4()))
+
+
+def test_stored_events_are_served_back_unchanged_in_time_order(loaded, pipeline):
+    served = loaded.events()
+    key = json.dumps
+    assert sorted(map(key, served)) == sorted(map(key, pipeline.events))
+    times = [e["eventTime"] for e in served]
+    assert times == sorted(times)
+    since = T0 + timedelta(minutes=20)
+    later = loaded.events(since=since)
+    assert later == [e for e in served if e["eventTime"] >= since.isoformat()]
+    assert 0 < len(later) < len(served)
+
+
+def test_events_that_are_not_run_events_are_rejected_with_the_reason(store):
+    with pytest.raises(InvalidEventError, match="records run events only"):
+        store.ingest({"eventTime": T0.isoformat(), "dataset": {"namespace": "f", "name": "x"}})
+    with pytest.raises(InvalidEventError, match="run.runId is missing"):
+        store.ingest({"eventTime": T0.isoformat(), "run": {}, "job": {"namespace": "n",
+                                                                      "name": "j"}})
+    good = {"eventTime": T0.isoformat(), "eventType": "START",
+            "run": {"runId": str(uuid.uuid4())}, "job": {"namespace": "n", "name": "j"}}
+    with pytest.raises(InvalidEventError, match="eventTime 'yesterday' is not an ISO-8601"):
+        store.ingest(good | {"eventTime": "yesterday"})
+    with pytest.raises(InvalidEventError, match="eventType 'DONE' is not an OpenLineage run"):
+        store.ingest(good | {"eventType": "DONE"})
+    with pytest.raises(InvalidEventError, match="malformed OpenLineage run event"):
+        store.ingest(good | {"outputs": [{"namespace": "f", "name": "x", "facets": ["oops"]}]})
+    assert store.events() == []
+
+
+def test_an_unopenable_store_says_how_to_fix_it(tmp_path):
+    with pytest.raises(StoreUnavailableError, match="that the folder exists"):
+        MetadataStore(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir' / 'lineage.db'}")
+    with pytest.raises(StoreUnavailableError, match="not a SQLAlchemy URL"):
+        MetadataStore("lineage.db")
+
+
+def test_parent_without_root_uses_the_parent_as_pipeline(store):
+    dag_run = str(uuid.uuid4())
+    event = run_event("START", namespace="airflow", job_name="retail_daily.bronze",
+                      run_id=str(uuid.uuid4()), event_time=T0, job_type="AIRFLOW",
+                      parent=ParentRun("airflow", "retail_daily", dag_run))
+    store.ingest(json.loads(to_json(event)))
+    assert {(c.type, c.name) for c in store.contexts()} == {
+        ("pipeline", "retail_daily"), ("pipeline_run", dag_run)}
+
+
+def test_an_airflow_provider_task_event_lands_next_to_our_spark_job(pipeline, tmp_path):
+    """The shape Airflow's OpenLineage provider emits for a task: its own run facets, root = the
+    DAG run. It joins the DAG run context our Spark job events are already in."""
+    task_run = str(uuid.uuid4())
+    producer = "https://github.com/apache/airflow/tree/providers-openlineage/2.3.0"
+    event = {
+        "eventType": "COMPLETE",
+        "eventTime": (T0 + timedelta(minutes=45)).isoformat(),
+        "producer": producer,
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        "run": {"runId": task_run, "facets": {
+            "airflow": {"_producer": producer, "_schemaURL": "https://raw.githubusercontent.com/"
+                        "apache/airflow/providers-openlineage/2.3.0/airflow/providers/openlineage"
+                        "/facets/AirflowRunFacet.json#/$defs/AirflowRunFacet",
+                        "dag": {"dag_id": DAG}, "taskInstance": {"try_number": 1}},
+            "parent": {"_producer": producer, "_schemaURL": "https://openlineage.io/spec/facets/"
+                       "1-1-0/ParentRunFacet.json#/$defs/ParentRunFacet",
+                       "job": {"namespace": "airflow", "name": DAG},
+                       "run": {"runId": pipeline.dag_run_id},
+                       "root": {"job": {"namespace": "airflow", "name": DAG},
+                                "run": {"runId": pipeline.dag_run_id}}},
+        }},
+        "job": {"namespace": "airflow", "name": f"{DAG}.publish", "facets": {
+            "jobType": {"_producer": producer, "_schemaURL": "https://openlineage.io/spec/facets/"
+                        "2-0-3/JobTypeJobFacet.json#/$defs/JobTypeJobFacet",
+                        "processingType": "BATCH", "integration": "AIRFLOW", "jobType": "TASK"}}},
+        "inputs": [{"namespace": "file", "name": str(tmp_path / "warehouse" / "fact_orders")}],
+        "outputs": [],
+    }
+    store = MetadataStore("sqlite://")
+    for earlier in pipeline.events:
+        store.ingest(earlier)
+    assert store.ingest(event) is True
+    (run,) = store.executions(job=f"{DAG}.publish")
+    assert run.state == "COMPLETE"
+    assert run.properties["root"]["run_id"] == pipeline.dag_run_id
+    in_dag_run = {r.job for r in store.executions(context=pipeline.dag_run_id)}
+    assert {f"{DAG}.publish", "warehouse_fact_orders"} <= in_dag_run
+    store.close()
