@@ -65,7 +65,9 @@ class RunRecord:
 def table_ref(spark: SparkSession, write: TableWrite,
               quality: QualityResult | None = None) -> DatasetRef:
     """A written Delta table as a lineage dataset: location, name, version, schema, rows."""
-    schema = tuple((f.name, f.dataType.simpleString()) for f in spark.table(write.table).schema)
+    from lake.delta_io import delta_table
+
+    schema = _schema(delta_table(spark, write.table).toDF())
     return DatasetRef(location=write.location, table=write.table, version=write.version,
                       schema=schema, row_count=write.rows, quality=quality)
 
@@ -73,11 +75,15 @@ def table_ref(spark: SparkSession, write: TableWrite,
 def read_ref(spark: SparkSession, table: str, version: int | None,
              quality: QualityResult | None = None) -> DatasetRef:
     """A Delta table read at ``version``, as a lineage input."""
-    from lake.delta_io import table_location
+    from lake.delta_io import delta_table, table_location
 
-    schema = tuple((f.name, f.dataType.simpleString()) for f in spark.table(table).schema)
+    schema = _schema(delta_table(spark, table).toDF())
     return DatasetRef(location=table_location(spark, table), table=table, version=version,
                       schema=schema, quality=quality)
+
+
+def _schema(df) -> tuple[tuple[str, str], ...]:
+    return tuple((f.name, f.dataType.simpleString()) for f in df.schema)
 
 
 def parent_run(spark: SparkSession) -> ParentRun | None:

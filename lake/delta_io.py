@@ -38,18 +38,29 @@ def table_exists(spark: SparkSession, table: str) -> bool:
     return spark.catalog.tableExists(table)
 
 
+_LOCATIONS: dict[tuple[str, str], str] = {}
+
+
+def table_location(spark: SparkSession, table: str) -> str:
+    """The storage location of catalog table ``table`` (asked once per Spark application)."""
+    key = (spark.sparkContext.applicationId, table)
+    if key not in _LOCATIONS:
+        _LOCATIONS[key] = spark.sql(f"DESCRIBE DETAIL {table}").select("location").first()[0]
+    return _LOCATIONS[key]
+
+
+def delta_table(spark: SparkSession, table: str):
+    """``DeltaTable`` of ``table`` by path: no metastore round trip after the first lookup."""
+    from delta.tables import DeltaTable
+
+    return DeltaTable.forPath(spark, table_location(spark, table))
+
+
 def table_version(spark: SparkSession, table: str) -> int | None:
     """The latest Delta version of ``table``, or None if it does not exist."""
     if not table_exists(spark, table):
         return None
-    from delta.tables import DeltaTable
-
-    return DeltaTable.forName(spark, table).history(1).select("version").first()[0]
-
-
-def table_location(spark: SparkSession, table: str) -> str:
-    row = spark.sql(f"DESCRIBE DETAIL {table}").select("location").first()
-    return row[0]
+    return delta_table(spark, table).history(1).select("version").first()[0]
 
 
 def write_batch(df: DataFrame, table: str, batch_id: str, *, where: str | None = None,
@@ -61,8 +72,9 @@ def write_batch(df: DataFrame, table: str, batch_id: str, *, where: str | None =
     rows are replaced in one new version.
     """
     spark = df.sparkSession
-    before = table_version(spark, table)
     location = table_location(spark, table)
+    target = delta_table(spark, table)
+    before = target.history(1).select("version").first()[0]
     predicate = where or f"_batch_id = '{batch_id}'"
     writer = df.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
     if not force:
@@ -71,14 +83,12 @@ def write_batch(df: DataFrame, table: str, batch_id: str, *, where: str | None =
     # Write by path: the catalog entry stays as created, and Hive's metastore is not asked to
     # "alter" a Delta table's schema on every overwrite.
     writer.save(location)
-    from delta.tables import DeltaTable
-
-    last = DeltaTable.forName(spark, table).history(1).select("version", "operationMetrics").first()
+    last = target.history(1).select("version", "operationMetrics").first()
     committed = last["version"] != before
     if committed:
         rows = int((last["operationMetrics"] or {}).get("numOutputRows", 0))
     else:
-        rows = spark.table(table).where(predicate).count()
+        rows = target.toDF().where(predicate).count()
     log.info("%s batch %s: %s (version %s, %s rows)", table, batch_id,
              "written" if committed else "already committed, skipped", last["version"], rows)
     return TableWrite(table, last["version"], committed, location, rows)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lake.contract import Contract, rules
-from lake.delta_io import TableWrite, write_batch
+from lake.delta_io import TableWrite, delta_table, write_batch
 from lake.expectations import ExpectationSpec, SuiteResult, validate_dataframe
 from lake.tables import BATCH_COUNTS, create_lake_tables
 from lake.validation import FAILED, BatchCounts, count_batch, flag_rows, rule_names
@@ -42,13 +42,11 @@ def validate_batch(spark: SparkSession, *, contracts: dict[str, Contract], logic
                    batch_id: str, validated_at: datetime, gx_root: Path,
                    force: bool = False) -> list[DatasetValidation]:
     """Validate one batch of every dataset, referenced datasets first."""
-    from delta.tables import DeltaTable
-
     create_lake_tables(spark, contracts)
     results = []
     for name in _dependency_order(contracts):
         contract = contracts[name]
-        bronze_version = DeltaTable.forName(spark, f"bronze.{name}").history(1).first()["version"]
+        bronze_version = delta_table(spark, f"bronze.{name}").history(1).first()["version"]
         batch = spark.table(f"bronze.{name}").where(f"_batch_id = '{batch_id}'")
         known = {
             ref.dataset: spark.table(f"silver.{ref.dataset}")
@@ -70,7 +68,6 @@ def validate_batch(spark: SparkSession, *, contracts: dict[str, Contract], logic
             )
         finally:
             flagged.unpersist()
-        _record_counts(spark, name, logical_date, batch_id, counts, contract, validated_at, force)
         expectations = validate_dataframe(
             batch, suite_name=f"{contract.source}.{name}", specs=expectation_specs(contract, known),
             gx_root=gx_root, batch_label=f"{name} batch {batch_id}",
@@ -79,6 +76,7 @@ def validate_batch(spark: SparkSession, *, contracts: dict[str, Contract], logic
                  counts.rows_in, counts.rows_valid, counts.rows_quarantined)
         results.append(DatasetValidation(name, counts, silver, quarantine, expectations,
                                          bronze_version))
+    _record_counts(spark, results, contracts, logical_date, batch_id, validated_at, force)
     return results
 
 
@@ -112,15 +110,19 @@ def expectation_specs(contract: Contract, known: dict[str, DataFrame]) -> list[E
     return specs
 
 
-def _record_counts(spark: SparkSession, dataset: str, logical_date: date, batch_id: str,
-                   counts: BatchCounts, contract: Contract, validated_at: datetime,
-                   force: bool) -> None:
-    row = [(dataset, batch_id, logical_date, counts.rows_in, counts.rows_valid,
-            counts.rows_quarantined, {k: v for k, v in counts.by_rule.items() if v},
-            contract.version, validated_at)]
-    df = spark.createDataFrame(row, schema=spark.table(BATCH_COUNTS).schema)
-    write_batch(df, BATCH_COUNTS, batch_id,
-                where=f"_batch_id = '{batch_id}' AND dataset = '{dataset}'", force=force)
+def _record_counts(spark: SparkSession, results: list[DatasetValidation],
+                   contracts: dict[str, Contract], logical_date: date, batch_id: str,
+                   validated_at: datetime, force: bool) -> None:
+    """One row per dataset of the batch in ``quarantine.batch_counts``, in one commit."""
+    rows = [
+        (r.dataset, batch_id, logical_date, r.counts.rows_in, r.counts.rows_valid,
+         r.counts.rows_quarantined, {k: v for k, v in r.counts.by_rule.items() if v},
+         contracts[r.dataset].version, validated_at)
+        for r in results
+    ]
+    schema = delta_table(spark, BATCH_COUNTS).toDF().schema
+    write_batch(spark.createDataFrame(rows, schema=schema), BATCH_COUNTS, batch_id,
+                force=force)
 
 
 def _dependency_order(contracts: dict[str, Contract]) -> list[str]:

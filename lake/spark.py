@@ -79,9 +79,10 @@ def get_session(settings: Settings, app_name: str = "lakehouse") -> SparkSession
 
 
 def ensure_databases(spark: SparkSession, settings: Settings) -> None:
-    """Create the lake zones and the warehouse schema, each at its storage root."""
-    for zone in ZONES:
-        spark.sql(f"CREATE DATABASE IF NOT EXISTS {zone} LOCATION '{settings.lake_root}/{zone}'")
-    spark.sql(
-        f"CREATE DATABASE IF NOT EXISTS warehouse LOCATION '{settings.warehouse_root}/warehouse'"
-    )
+    """Create the lake zones and the warehouse schema, each at its storage root, if missing."""
+    existing = {row[0] for row in spark.sql("SHOW DATABASES").collect()}
+    roots = {zone: f"{settings.lake_root}/{zone}" for zone in ZONES}
+    roots["warehouse"] = f"{settings.warehouse_root}/warehouse"
+    for name, location in roots.items():
+        if name not in existing:
+            spark.sql(f"CREATE DATABASE IF NOT EXISTS {name} LOCATION '{location}'")

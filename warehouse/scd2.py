@@ -18,7 +18,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from lake.delta_io import TableWrite, idempotent_dml, table_location
+from lake.delta_io import TableWrite, delta_table, idempotent_dml, table_location
 from lake.errors import LakehouseError
 from lake.tables import create_table
 from warehouse.models import Dimension
@@ -87,13 +87,12 @@ def stage_changes(dim: Dimension, current: DataFrame):
 def load_dimension(spark: SparkSession, dim: Dimension, snapshot: DataFrame, *,
                    effective_at: datetime, batch_id: str, recorded_at: datetime) -> TableWrite:
     """MERGE one daily snapshot into ``dim`` (see module doc). Idempotent per batch."""
-    from delta.tables import DeltaTable
     from pyspark.sql import functions as F
 
     create_dimension(spark, dim)
-    target = DeltaTable.forName(spark, dim.table)
+    target = delta_table(spark, dim.table)
     before = target.history(1).first()["version"]
-    table = spark.table(dim.table)
+    table = target.toDF()
     eff = F.lit(effective_at).cast("timestamp")
     if table.where(F.col("_batch_id") == batch_id).isEmpty():
         later = table.where(F.col("valid_from") > eff).select("_batch_id").limit(1).collect()
@@ -127,7 +126,7 @@ def load_dimension(spark: SparkSession, dim: Dimension, snapshot: DataFrame, *,
     last = target.history(1).select("version", "operationMetrics").first()
     committed = last["version"] != before
     metrics = last["operationMetrics"] or {}
-    rows = spark.table(dim.table).count()
+    rows = target.toDF().count()
     log.info("%s batch %s: %s (version %s; inserted %s, closed %s)", dim.table, batch_id,
              "merged" if committed else "already merged, skipped", last["version"],
              metrics.get("numTargetRowsInserted", 0) if committed else 0,
