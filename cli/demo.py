@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from lake.errors import LakehouseError
 from lake.settings import Settings
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def run_days(settings: Settings, dates: list[date], progress) -> list[DayRun]:
 
     bag = DagBag(dag_folder=str(DAGS_FOLDER))
     if bag.import_errors:
-        raise RuntimeError(f"DAG import errors: {bag.import_errors}")
+        raise LakehouseError(f"the dags folder has import errors: {bag.import_errors}")
     dag = bag.dags["retail_daily"]
     runs = []
     for day in dates:
