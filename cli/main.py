@@ -48,22 +48,9 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_lineage(args: argparse.Namespace) -> int:
-    from lake.settings import load_settings
-    from lineage.queries import downstream, render_text, to_dict, upstream
-    from lineage.store import MetadataStore
-
-    store = MetadataStore(load_settings().lineage_url)
-    walk = upstream if args.direction == "upstream" else downstream
-    graph = walk(store, args.node, depth=args.depth)
-    if args.format == "json":
-        print(json.dumps(to_dict(graph), indent=2, default=str))
-    else:
-        print(render_text(graph))
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
+    from cli.lineage_cmd import add_lineage_parser
+
     parser = argparse.ArgumentParser(
         prog="lakehouse",
         description="Data lake ingestion and warehouse platform (Airflow, Spark, Delta Lake, "
@@ -94,14 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--limit", type=int, default=None, help="return at most N rows")
     sql.set_defaults(func=cmd_sql)
 
-    lineage = sub.add_parser("lineage", help="walk the lineage metadata store")
-    lsub = lineage.add_subparsers(dest="direction", required=True)
-    for direction in ("upstream", "downstream"):
-        p = lsub.add_parser(direction, help=f"datasets and jobs {direction} of a node")
-        p.add_argument("node", help="a table (warehouse.fact_orders), a path, or a job name")
-        p.add_argument("--depth", type=int, default=None, help="jobs to walk (default: all)")
-        p.add_argument("--format", choices=("text", "json"), default="text")
-        p.set_defaults(func=cmd_lineage)
+    add_lineage_parser(sub)
     return parser
 
 
