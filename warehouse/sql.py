@@ -293,6 +293,10 @@ def _analysis_error(spark: SparkSession, err: Exception, spark_sql: str) -> SqlE
         known = _catalog_tables(spark)
         close = difflib.get_close_matches(name, known, n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        database = name.rsplit(".", 1)[0] if "." in name else ""
+        same_db = [t for t in known if t.startswith(f"{database}.")]
+        if same_db:
+            return SqlError(f"unknown table {name}{hint}; tables in {database}: {_capped(same_db)}")
         return SqlError(f"unknown table {name}{hint}; known tables: {_capped(known) or 'none'}")
     if condition.startswith("SCHEMA_NOT_FOUND"):
         name = _unquote(params.get("schemaName", "")) or "?"
