@@ -12,14 +12,12 @@ import functools
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from lineage.records import Artifact
-    from lineage.store import MetadataStore
+from cli.lineage_output import open_store, print_payload
+from cli.lineage_runs import cmd_artifacts, cmd_diff, cmd_inputs, cmd_reproduce, cmd_runs
 
 NODE_HELP = ("a table (warehouse.fact_orders), a dataset path or URI, an OpenLineage dataset "
              "name, or a job name (validate_orders)")
@@ -87,8 +85,20 @@ def add_lineage_parser(sub: Any) -> None:
     p.add_argument("--job", help="only runs of this job, e.g. validate_orders")
     p.add_argument("--context", help="only runs in this context: a DAG (retail_daily) or a DAG "
                                      "run id")
+    _limit_option(p, "runs")
     _format_option(p)
     p.set_defaults(func=_pipe_safe(cmd_runs))
+
+    p = lsub.add_parser("artifacts", help="dataset versions (artifacts), by type and context",
+                        description="Dataset versions recorded in the store, oldest first, "
+                                    "optionally of one dataset, one artifact type and/or in one "
+                                    "context (a DAG or a DAG run id).")
+    p.add_argument("--dataset", help="only versions of this dataset: a table, path or URI")
+    p.add_argument("--type", help="only artifacts of this type (Dataset)")
+    p.add_argument("--context", help="only versions in this context: a DAG or a DAG run id")
+    _limit_option(p, "dataset versions")
+    _format_option(p)
+    p.set_defaults(func=_pipe_safe(cmd_artifacts))
 
     p = lsub.add_parser("inputs", help="the exact dataset versions a run read",
                         description="The dataset versions RUN read (and wrote). With --check, "
@@ -161,130 +171,18 @@ def cmd_walk(args: argparse.Namespace) -> int:
     from lineage.queries import render_text, to_dict
     from lineage.render import neighbourhood
 
-    with _store() as store:
+    with open_store() as store:
         graph = neighbourhood(store, args.node, direction=args.direction, depth=args.depth,
                               as_of=args.as_of)
-    _print(to_dict(graph) if args.format == "json" else render_text(graph), args.format)
-    return 0
-
-
-def cmd_runs(args: argparse.Namespace) -> int:
-    from lineage.server import jsonable
-
-    with _store() as store:
-        runs = store.executions(job=args.job, context=args.context)
-    if args.format == "json":
-        _print({"runs": jsonable(runs)}, "json")
-        return 0
-    if not runs:
-        print("no runs recorded" + _filters(args), file=sys.stderr)
-        return 0
-    rows = [(r.run_id, r.job, r.state, _when(r.start_time), _when(r.end_time)) for r in runs]
-    print(_table(("RUN ID", "JOB", "STATE", "STARTED", "ENDED"), rows))
-    return 0
-
-
-def cmd_inputs(args: argparse.Namespace) -> int:
-    from lineage.queries import resolve
-    from lineage.server import jsonable
-
-    with _store() as store:
-        run = store.run(args.run)
-        names = _names(store, [a.name for a in (*run.inputs, *run.outputs)])
-        keys = resolve(store, args.check[0])[0] if args.check else []
-    execution = run.execution
-    if args.check:
-        dataset, version = args.check
-        read = [a for a in run.inputs if a.name in keys]
-        used = any(a.version == version for a in read)
-        if args.format == "json":
-            _print({"run_id": execution.run_id, "dataset": dataset, "version": version,
-                    "used": used, "versions_read": [a.version for a in read]}, "json")
-        elif used:
-            print(f"yes: run {execution.run_id} ({execution.job}) read {dataset} at version "
-                  f"{version}")
-        else:
-            seen = ", ".join(f"v{a.version}" if a.version else "unversioned" for a in read)
-            print(f"no: run {execution.run_id} ({execution.job}) did not read {dataset} at "
-                  f"version {version}" + (f"; it read {seen}" if seen else
-                                           f"; it did not read {dataset} at all"))
-        return 0 if used else 1
-    if args.format == "json":
-        _print(jsonable(run), "json")
-        return 0
-    print(f"run {execution.run_id}  job {execution.job}  {execution.state}  "
-          f"started {_when(execution.start_time)}  ended {_when(execution.end_time)}")
-    for label, artifacts in (("read", run.inputs), ("wrote", run.outputs)):
-        print(f"{label}:")
-        rows = [(names[a.name], f"v{a.version}" if a.version else "unversioned", a.name)
-                for a in artifacts]
-        print(_table(None, rows, indent="  ") if rows else "  (nothing)")
-    return 0
-
-
-def cmd_diff(args: argparse.Namespace) -> int:
-    import dataclasses
-
-    from lineage.queries import diff_runs
-    from lineage.server import jsonable
-
-    with _store() as store:
-        diff = diff_runs(store, args.run_a, args.run_b)
-        sections = {
-            f.name: getattr(diff, f.name) for f in dataclasses.fields(diff)
-            if f.name not in ("run_a", "run_b")
-        }
-        keys = [k for value in sections.values() if isinstance(value, dict) for k in value]
-        names = _names(store, keys)
-    if args.format == "json":
-        _print(jsonable(diff), "json")
-        return 0
-    print(f"diff {args.run_a} -> {args.run_b}")
-    if not any(sections.values()):
-        print("no differences")
-        return 0
-    for section, value in sections.items():
-        if not value:
-            continue
-        print(f"{section.replace('_', ' ')}:")
-        if isinstance(value, dict):
-            for key, change in value.items():
-                print(f"  {names.get(key, key)}: {_change(change)}")
-        else:
-            print("  " + json.dumps(jsonable(value), default=str))
-    return 0
-
-
-def cmd_reproduce(args: argparse.Namespace) -> int:
-    with _store() as store:
-        run = store.run(args.run)
-        names = _names(store, [a.name for a in run.inputs])
-    reads = [_read_command(a, names[a.name]) for a in run.inputs]
-    execution = run.execution
-    if args.format == "json":
-        _print({"run_id": execution.run_id, "job": execution.job, "inputs": reads}, "json")
-        return 0
-    print(f"# inputs of run {execution.run_id} ({execution.job}) at the versions it read")
-    for read in reads:
-        print(f"\n# {read['table'] or read['location']} "
-              + (f"version {read['version']}" if read["version"] else "(no version recorded)"))
-        if read["pyspark"]:
-            print(read["pyspark"])
-            if read["sql"]:
-                print(read["sql"] + ";")
-        else:
-            print(f"# not a Delta version: read {read['location']} as it landed "
-                  "(landing files are never modified)")
-    if not reads:
-        print("# the run recorded no inputs")
+    print_payload(to_dict(graph) if args.format == "json" else render_text(graph), args.format)
     return 0
 
 
 def cmd_events(args: argparse.Namespace) -> int:
-    with _store() as store:
+    with open_store() as store:
         events = store.events(args.since)
     if args.format == "json":
-        _print(events, "json")
+        print_payload(events, "json")
     else:
         sys.stdout.writelines(json.dumps(e, separators=(",", ":")) + "\n" for e in events)
     return 0
@@ -300,7 +198,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     waiting = len(spooled(spool))
     rejected = len(list((spool / REJECTED).glob("*.json"))) if (spool / REJECTED).is_dir() else 0
     if args.format == "json":
-        _print({"replayed": drained, "waiting": waiting, "rejected": rejected,
+        print_payload({"replayed": drained, "waiting": waiting, "rejected": rejected,
                 "spool_dir": str(spool)}, "json")
     else:
         print(f"replayed {drained} spooled lineage event{'s' if drained != 1 else ''} from "
@@ -313,7 +211,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
     from lineage.queries import to_dict
     from lineage.render import dataset_quality, neighbourhood, render
 
-    with _store() as store:
+    with open_store() as store:
         graph = neighbourhood(store, args.node, direction=args.direction, depth=args.depth,
                               as_of=args.as_of)
         quality = dataset_quality(store, graph)
@@ -360,21 +258,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------ helpers
 
 
-@contextmanager
-def _store() -> Iterator[MetadataStore]:
-    from lake.settings import load_settings
-    from lineage.store import MetadataStore
-
-    store = MetadataStore(load_settings().lineage_url)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
 def _format_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text for people (default), json for machines")
+
+
+def _limit_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--limit", type=_count, default=100, metavar="N",
+                        help=f"list the newest N {what} (default 100; 0: all)")
 
 
 def _depth_option(parser: argparse.ArgumentParser) -> None:
@@ -391,6 +282,12 @@ def _as_of_option(parser: argparse.ArgumentParser) -> None:
 def _depth(text: str) -> int:
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"must be a whole number of jobs >= 0, got {text!r}")
+    return int(text)
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0 (0: all), got {text!r}")
     return int(text)
 
 
@@ -413,65 +310,3 @@ def _dataset_version(text: str) -> tuple[str, str]:
         raise argparse.ArgumentTypeError(
             f"expected DATASET@VERSION, e.g. bronze.orders@4, got {text!r}")
     return dataset, version.removeprefix("v")
-
-
-def _print(payload: Any, fmt: str) -> None:
-    if fmt == "json":
-        print(json.dumps(payload, indent=2, default=str))
-    else:
-        print(payload)
-
-
-def _names(store: MetadataStore, keys: list[str]) -> dict[str, str]:
-    """Dataset key -> its table name if it has one, else its name (path)."""
-    if not keys:
-        return {}
-    summaries = store.datasets(set(keys))
-    return {k: (s.tables[0] if s.tables else s.name) for k, s in summaries.items()} | {
-        k: k for k in keys if k not in summaries
-    }
-
-
-def _read_command(artifact: Artifact, name: str) -> dict[str, Any]:
-    location = artifact.uri.replace("s3://", "s3a://", 1) if artifact.uri.startswith(
-        "s3://") else artifact.uri
-    table = artifact.tables[0] if artifact.tables else None
-    delta = artifact.version is not None and artifact.version.isdigit()
-    pyspark = sql = None
-    if delta:
-        pyspark = (f'spark.read.format("delta").option("versionAsOf", {artifact.version})'
-                   f".load({json.dumps(location)})")
-        sql = f"SELECT * FROM {table} VERSION AS OF {artifact.version}" if table else None
-    return {"dataset": artifact.name, "table": table or (name if name != artifact.name else None),
-            "location": location, "version": artifact.version, "delta": delta,
-            "pyspark": pyspark, "sql": sql}
-
-
-def _change(change: Any) -> str:
-    if isinstance(change, tuple | list) and len(change) == 2:
-        a, b = change
-        return f"{_value(a)} -> {_value(b)}"
-    return json.dumps(change, default=str)
-
-
-def _value(value: Any) -> str:
-    return "(none)" if value is None else str(value)
-
-
-def _when(moment: Any) -> str:
-    return moment.isoformat(timespec="seconds") if moment is not None else "-"
-
-
-def _filters(args: argparse.Namespace) -> str:
-    parts = [f"{name} {value}" for name, value in (("job", args.job), ("context", args.context))
-             if value]
-    return (" for " + " and ".join(parts)) if parts else ""
-
-
-def _table(header: tuple[str, ...] | None, rows: list[tuple[Any, ...]], indent: str = "") -> str:
-    lines = ([header] if header else []) + [tuple(str(c) for c in r) for r in rows]
-    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
-    return "\n".join(
-        indent + "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
-        for line in lines
-    )

@@ -15,12 +15,17 @@ import difflib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from lineage.diff import RunDiff, diff_runs
 from lineage.errors import InvalidLocationError, QueryError, UnknownNodeError
 from lineage.naming import location_key
 
 if TYPE_CHECKING:
-    from lineage.records import Artifact, DatasetSummary, JobSummary
+    from datetime import datetime
+
+    from lineage.records import DatasetSummary, JobSummary
     from lineage.store import MetadataStore
+
+__all__ = ["RunDiff", "diff_runs", "downstream", "render_text", "resolve", "to_dict", "upstream"]
 
 UPSTREAM = "upstream"
 DOWNSTREAM = "downstream"
@@ -60,64 +65,42 @@ class LineageGraph:
     edges: tuple[LineageEdge, ...] = ()
 
 
-@dataclass(frozen=True)
-class RunDiff:
-    """How two runs differ: parameters, and dataset versions read and written."""
+def upstream(
+    store: MetadataStore, node: str, depth: int | None = None, *, as_of: datetime | None = None
+) -> LineageGraph:
+    """Everything ``node`` was computed from, to ``depth`` jobs back (None: all the way).
 
-    run_a: str
-    run_b: str
-    parameters: dict[str, tuple[Any, Any]]  # key -> (value in a, value in b), differing only
-    inputs: dict[str, tuple[str | None, str | None]]  # dataset key -> (version a, version b)
-    outputs: dict[str, tuple[str | None, str | None]]
-
-
-def upstream(store: MetadataStore, node: str, depth: int | None = None) -> LineageGraph:
-    """Everything ``node`` was computed from, to ``depth`` jobs back (None: all the way)."""
-    return _walk(store, node, depth, UPSTREAM)
+    With ``as_of``, the graph as it stood then: only links recorded by events at or before that
+    time, versions and run states as they were (``"what fed this table on date D"``).
+    """
+    return _walk(store, node, depth, UPSTREAM, as_of)
 
 
-def downstream(store: MetadataStore, node: str, depth: int | None = None) -> LineageGraph:
-    """Everything computed from ``node``, to ``depth`` jobs on (None: all the way)."""
-    return _walk(store, node, depth, DOWNSTREAM)
+def downstream(
+    store: MetadataStore, node: str, depth: int | None = None, *, as_of: datetime | None = None
+) -> LineageGraph:
+    """Everything computed from ``node``, to ``depth`` jobs on (None: all the way); ``as_of``
+    as in :func:`upstream`."""
+    return _walk(store, node, depth, DOWNSTREAM, as_of)
 
 
 def resolve(store: MetadataStore, node: str) -> tuple[list[str], list[str]]:
     """``(dataset keys, job names)`` that ``node`` names: a dataset key, a table name (symlink),
     an OpenLineage dataset name, a path or URI, or a job. :class:`UnknownNodeError` if none."""
-    datasets = store.datasets()
-    keys = [k for k, d in datasets.items() if node == k or node in d.tables or node == d.name]
+    keys, is_job = store.lookup(node)
     if not keys:
         try:
-            key = location_key(node)
+            keys = store.lookup(location_key(node))[0]
         except InvalidLocationError:
-            key = None
-        keys = [key] if key in datasets else []
+            keys = []
     if keys:
-        return sorted(keys), []
-    known_jobs = store.jobs()
-    if node in known_jobs:
+        return keys, []
+    if is_job:
         return [], [node]
-    tables = sorted({table for d in datasets.values() for table in d.tables})
-    raise UnknownNodeError(
-        node, _close_matches(node, datasets, known_jobs), tables[:_MAX_SUGGESTIONS]
-    )
-
-
-def diff_runs(store: MetadataStore, run_a: str, run_b: str) -> RunDiff:
-    """What changed between two runs (typically two runs of one job)."""
-    a, b = store.run(run_a), store.run(run_b)
-    params_a, params_b = a.execution.parameters, b.execution.parameters
-    return RunDiff(
-        run_a=run_a,
-        run_b=run_b,
-        parameters={
-            k: (params_a.get(k), params_b.get(k))
-            for k in sorted(set(params_a) | set(params_b))
-            if params_a.get(k) != params_b.get(k)
-        },
-        inputs=_version_diff(a.inputs, b.inputs),
-        outputs=_version_diff(a.outputs, b.outputs),
-    )
+    names, jobs, tables = store.known_names()
+    close = difflib.get_close_matches(node, sorted(set(names) | set(jobs)),
+                                      n=_MAX_SUGGESTIONS, cutoff=0.6)
+    raise UnknownNodeError(node, close, tables[:_MAX_SUGGESTIONS])
 
 
 def to_dict(graph: LineageGraph) -> dict[str, Any]:
@@ -182,12 +165,21 @@ def render_text(graph: LineageGraph) -> str:
     return "\n".join(lines)
 
 
-def _walk(store: MetadataStore, node: str, depth: int | None, direction: str) -> LineageGraph:
+def _walk(
+    store: MetadataStore, node: str, depth: int | None, direction: str, as_of: datetime | None
+) -> LineageGraph:
     if depth is not None and depth < 0:
         raise QueryError(
             f"depth must be None (no limit) or a number of jobs >= 0, got {depth}"
         )
+    if as_of is not None and (as_of.tzinfo is None or as_of.utcoffset() is None):
+        raise QueryError(f"as_of {as_of!r} has no timezone: pass an aware datetime (UTC)")
     keys, jobs = resolve(store, node)
+    if as_of is not None and not (store.datasets(keys, as_of) or store.jobs(jobs, as_of)):
+        raise QueryError(
+            f"{node!r} was not in the lineage store as of {as_of.isoformat()}: nothing about it "
+            "had been recorded by then; pass a later --as-of, or none for the graph as it is now"
+        )
     # Upstream: a dataset's neighbours are the jobs that wrote it (OUTPUT), a job's are what it
     # read (INPUT). Downstream the other way round.
     to_jobs, to_datasets = ("OUTPUT", "INPUT") if direction == UPSTREAM else ("INPUT", "OUTPUT")
@@ -198,21 +190,23 @@ def _walk(store: MetadataStore, node: str, depth: int | None, direction: str) ->
     while frontier_keys or frontier_jobs:
         if frontier_keys and (depth is None or hops < depth):
             hops += 1
-            for key, job in store.links(to_jobs, keys=frontier_keys):
+            for key, job in store.links(to_jobs, keys=frontier_keys, as_of=as_of):
                 edges.add(_edge(key, job, to_jobs))
                 if job not in seen_jobs:
                     seen_jobs.add(job)
                     frontier_jobs.add(job)
         frontier_keys = set()
-        for key, job in store.links(to_datasets, jobs=frontier_jobs):
+        for key, job in store.links(to_datasets, jobs=frontier_jobs, as_of=as_of):
             edges.add(_edge(key, job, to_datasets))
             if key not in seen_keys:
                 seen_keys.add(key)
                 frontier_keys.add(key)
         frontier_jobs = set()
-    datasets, job_summaries = store.datasets(seen_keys), store.jobs(seen_jobs)
+    datasets = store.datasets(seen_keys, as_of)
+    job_summaries = store.jobs(seen_jobs, as_of)
     nodes = {f"dataset:{k}": _dataset_node(datasets[k]) for k in seen_keys if k in datasets}
-    nodes.update({f"job:{j}": _job_node(job_summaries[j]) for j in seen_jobs})
+    nodes.update({f"job:{j}": _job_node(job_summaries[j]) for j in seen_jobs
+                  if j in job_summaries})
     roots = tuple(f"dataset:{k}" for k in keys) + tuple(f"job:{j}" for j in jobs)
     return LineageGraph(direction=direction, roots=roots, depth=depth, nodes=nodes,
                         edges=tuple(sorted(edges, key=lambda e: (e.source, e.target))))
@@ -252,26 +246,3 @@ def _describe(node: LineageNode) -> str:
     version = f" v{node.latest_version}" if node.latest_version else ""
     where = "" if node.name.endswith(node.label) else f"  {node.name}"  # table: show where
     return f"{node.label}  [dataset{version}]{where}"
-
-
-def _close_matches(
-    node: str, datasets: dict[str, DatasetSummary], jobs: dict[str, JobSummary]
-) -> list[str]:
-    known = sorted(
-        {table for d in datasets.values() for table in d.tables}
-        | {d.name for d in datasets.values()}
-        | set(jobs)
-    )
-    return difflib.get_close_matches(node, known, n=_MAX_SUGGESTIONS, cutoff=0.6)
-
-
-def _version_diff(
-    a: tuple[Artifact, ...], b: tuple[Artifact, ...]
-) -> dict[str, tuple[str | None, str | None]]:
-    versions_a = {x.name: x.version for x in a}
-    versions_b = {x.name: x.version for x in b}
-    return {
-        key: (versions_a.get(key), versions_b.get(key))
-        for key in sorted(set(versions_a) | set(versions_b))
-        if key not in versions_a or key not in versions_b or versions_a[key] != versions_b[key]
-    }

@@ -63,7 +63,21 @@ def record(conn: Connection, facts: RunFacts, payload: dict[str, Any]) -> bool:
                 ))
             for context_id in context_ids:
                 _ensure(conn, t.attribution, artifact_id=artifact_id, context_id=context_id)
+            _ensure_aliases(conn, dataset)
     return True
+
+
+def _ensure_aliases(conn: Connection, dataset: DatasetFacts) -> None:
+    """Every name the dataset answers to, so a query resolves it with one indexed lookup."""
+    key = dataset.key
+    names = [(key, "key"), (dataset.name, "name")]
+    names += [(table, "table") for table in dataset.properties.get("tables") or ()]
+    digest = name_digest(key)
+    for alias, kind in names:
+        alias_digest = name_digest(alias)
+        if _find(conn, t.dataset_alias, alias_digest=alias_digest, name_digest=digest) is None:
+            conn.execute(insert(t.dataset_alias).values(
+                alias_digest=alias_digest, name_digest=digest, alias=alias, name=key, kind=kind))
 
 
 def _upsert_execution(conn: Connection, facts: RunFacts, now: datetime) -> int:
@@ -86,9 +100,12 @@ def _upsert_execution(conn: Connection, facts: RunFacts, now: datetime) -> int:
             error=facts.error if terminal else None,
             create_time=now,
             update_time=now,
+            first_event_time=facts.event_time,
         ))
         return int(result.inserted_primary_key[0])
     values: dict[str, Any] = {"update_time": now}
+    if row["first_event_time"] is None or facts.event_time < row["first_event_time"]:
+        values["first_event_time"] = facts.event_time
     newer_end = row["end_time"] is None or facts.event_time >= row["end_time"]
     if terminal and newer_end:
         values.update(state=terminal, end_time=facts.event_time, error=facts.error)
@@ -172,6 +189,7 @@ def _upsert_artifact(
             type_id=type_id, uri=key, name=key, name_digest=name_digest(key),
             version=dataset.version, properties=dataset.properties, state=state,
             create_time=now, update_time=now,
+            version_number=int(dataset.version) if dataset.version.isdigit() else None,
         ))
         return int(result.inserted_primary_key[0])
     properties = merge(row["properties"], dataset.properties)

@@ -13,7 +13,6 @@ offline and from a file.
 from __future__ import annotations
 
 import html
-import inspect
 import json
 import re
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ _CHAR_WIDTH = 7.0
 _NODE_HEIGHT = 44.0
 _MIN_WIDTH, _MAX_WIDTH = 96.0, 300.0
 _MAX_LABEL = 38
+_QUALITY_VERSIONS = 25  # the latest checked version is among a dataset's newest this many
 
 # fill, stroke per style; shared by every format.
 COLORS = {
@@ -90,7 +90,7 @@ def neighbourhood(
     walks = [upstream, downstream] if direction == BOTH else (
         [upstream] if direction == UPSTREAM else [downstream]
     )
-    graphs = [walk(store, node, depth, **_as_of_kwargs(walk, as_of)) for walk in walks]
+    graphs = [walk(store, node, depth, as_of=as_of) for walk in walks]
     if len(graphs) == 1:
         return graphs[0]
     nodes = {**graphs[0].nodes, **graphs[1].nodes}
@@ -105,7 +105,8 @@ def dataset_quality(store: MetadataStore, graph: LineageGraph) -> dict[str, Qual
     for node in graph.nodes.values():
         if node.kind != "dataset":
             continue
-        checked = [a for a in store.artifacts(name=node.name) if _assertions(a.properties)]
+        recent = store.artifacts(name=node.name, limit=_QUALITY_VERSIONS)
+        checked = [a for a in recent if _assertions(a.properties)]
         if not checked:
             continue
         latest = max(checked, key=lambda a: (_version_key(a.version), a.update_time))
@@ -281,17 +282,6 @@ def to_html(graph: LineageGraph, quality: dict[str, Quality] | None = None,
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def _as_of_kwargs(walk: Any, as_of: datetime | None) -> dict[str, Any]:
-    if as_of is None:
-        return {}
-    if "as_of" not in inspect.signature(walk).parameters:
-        raise QueryError(
-            "--as-of needs point-in-time lineage, which this version of lineage.queries does "
-            "not provide yet: drop --as-of to see the graph as it stands now"
-        )
-    return {"as_of": as_of}
 
 
 def _layout(graph: LineageGraph, nodes: list[NodeView]) -> Layout:

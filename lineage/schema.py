@@ -11,7 +11,11 @@ index limit (long dataset names are indexed through a SHA-256 digest).
 * ``context``: a ``pipeline`` (the DAG, the root job) or a ``pipeline_run`` (the DAG run).
 * ``event`` (artifact ↔ execution, INPUT/OUTPUT), ``attribution`` (artifact ↔ context),
   ``association`` (execution ↔ context).
+* ``dataset_alias``: each name a dataset answers to (table, OpenLineage name, key) -> its key.
 * ``ol_event``: every raw event once, unique on ``(run_id, event_type, job, repeat_key)``.
+
+The tables are created and upgraded by the Alembic migrations in :mod:`lineage.migrations`; a
+change here needs a migration there.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     DateTime,
     ForeignKey,
@@ -102,7 +107,10 @@ artifact = Table(
     Column("state", String(32), nullable=False),
     Column("create_time", _TS, nullable=False),
     Column("update_time", _TS, nullable=False),
+    # The version as a number when it is one (Delta's are): "latest" is an index lookup.
+    Column("version_number", BigInteger),
     UniqueConstraint("name_digest", "version", name="uq_artifact_name_version"),
+    Index("ix_artifact_name_version_number", "name_digest", "version_number"),
 )
 
 execution = Table(
@@ -118,7 +126,10 @@ execution = Table(
     Column("error", Text),
     Column("create_time", _TS, nullable=False),
     Column("update_time", _TS, nullable=False),
+    # The earliest event time heard for the run: what --as-of filters runs on.
+    Column("first_event_time", _TS),
     UniqueConstraint("type_id", "name", name="uq_execution_type_name"),
+    Index("ix_execution_type_first_event", "type_id", "first_event_time"),
 )
 
 context = Table(
@@ -141,6 +152,8 @@ event = Table(
     Column("type", String(8), nullable=False),
     Column("time", _TS, nullable=False),
     UniqueConstraint("artifact_id", "execution_id", "type", name="uq_event"),
+    Index("ix_event_artifact_type_time", "artifact_id", "type", "time"),
+    Index("ix_event_execution_type_time", "execution_id", "type", "time"),
 )
 
 attribution = Table(
@@ -155,6 +168,17 @@ association = Table(
     metadata,
     Column("execution_id", ForeignKey("execution.id"), primary_key=True),
     Column("context_id", ForeignKey("context.id"), primary_key=True, index=True),
+)
+
+dataset_alias = Table(
+    "dataset_alias",
+    metadata,
+    # Every name a dataset answers to (its key, OpenLineage name, catalog tables) -> the key.
+    Column("alias_digest", String(64), primary_key=True),
+    Column("name_digest", String(64), primary_key=True),
+    Column("alias", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("kind", String(8), nullable=False),  # key, name (OpenLineage) or table
 )
 
 ol_event = Table(

@@ -24,15 +24,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, create_engine, select
+from sqlalchemy import Connection, Engine, create_engine, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from lineage import graph_reads
 from lineage import schema as t
-from lineage.errors import StoreUnavailableError, UnknownRunError
+from lineage.errors import QueryError, StoreUnavailableError, UnknownRunError
 from lineage.parse import parse_run_event
-from lineage.recording import merge, name_digest, record
+from lineage.recording import name_digest, record
 from lineage.records import Artifact, Context, DatasetSummary, Execution, JobSummary, RunArtifacts
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,9 @@ class MetadataStore:
         self.url = url
         self._engine = _create_engine(url)
         try:
-            t.metadata.create_all(self._engine)
+            from lineage.migrations import upgrade
+
+            upgrade(self._engine)
         except SQLAlchemyError as err:
             self._engine.dispose()
             raise StoreUnavailableError(
@@ -106,11 +109,17 @@ class MetadataStore:
         with self._read() as conn:
             return [row.payload for row in conn.execute(query)]
 
-    def artifacts(self, name: str | None = None, context: str | None = None) -> list[Artifact]:
-        """Artifacts (dataset versions), optionally of one dataset key or one context name."""
+    def artifacts(
+        self, name: str | None = None, context: str | None = None, *, type: str | None = None,
+        limit: int | None = None,
+    ) -> list[Artifact]:
+        """Artifacts (dataset versions), optionally of one dataset key, one context name (a DAG
+        or DAG run id) or one artifact type; with ``limit``, the newest that many, oldest first."""
         query = _artifact_query()
         if name is not None:
             query = query.where(t.artifact.c.name_digest == name_digest(name))
+        if type is not None:
+            query = query.where(t.artifact_type.c.name == type)
         if context is not None:
             query = query.join(
                 t.attribution, t.attribution.c.artifact_id == t.artifact.c.id
@@ -118,10 +127,14 @@ class MetadataStore:
                 t.context.c.name == context
             )
         with self._read() as conn:
-            return [_artifact(row) for row in conn.execute(query.order_by(t.artifact.c.id))]
+            rows = conn.execute(_newest(query, t.artifact.c.id, limit)).all()
+        return sorted((_artifact(row) for row in rows), key=lambda a: a.id)
 
-    def executions(self, job: str | None = None, context: str | None = None) -> list[Execution]:
-        """Executions (runs), optionally of one job or in one context (DAG or DAG run id)."""
+    def executions(
+        self, job: str | None = None, context: str | None = None, *, limit: int | None = None
+    ) -> list[Execution]:
+        """Executions (runs), optionally of one job (the execution type) or in one context (DAG
+        or DAG run id); with ``limit``, the newest that many, oldest first."""
         query = _execution_query()
         if job is not None:
             query = query.where(t.execution_type.c.name == job)
@@ -132,7 +145,8 @@ class MetadataStore:
                 t.context.c.name == context
             )
         with self._read() as conn:
-            return [_execution(row) for row in conn.execute(query.order_by(t.execution.c.id))]
+            rows = conn.execute(_newest(query, t.execution.c.id, limit)).all()
+        return sorted((_execution(row) for row in rows), key=lambda e: e.id)
 
     def contexts(self, kind: str | None = None) -> list[Context]:
         """Contexts: ``pipeline`` (DAGs) and ``pipeline_run`` (DAG runs)."""
@@ -177,61 +191,44 @@ class MetadataStore:
             outputs=tuple(_prefer_versioned(sides["OUTPUT"])),
         )
 
-    def datasets(self, keys: Iterable[str] | None = None) -> dict[str, DatasetSummary]:
-        """Every dataset (or those with the given keys), summarised across its versions."""
-        query = select(
-            t.artifact.c.name, t.artifact.c.version, t.artifact.c.properties,
-            t.artifact.c.update_time,
-        )
-        if keys is not None:
-            query = query.where(t.artifact.c.name_digest.in_([name_digest(k) for k in keys]))
+    def datasets(
+        self, keys: Iterable[str] | None = None, as_of: datetime | None = None
+    ) -> dict[str, DatasetSummary]:
+        """The given datasets (default: every one) summarised across their versions; with
+        ``as_of``, only versions the store had heard of by then."""
         with self._read() as conn:
-            rows = conn.execute(query.order_by(t.artifact.c.id)).all()
-        by_key: dict[str, list[Any]] = {}
-        for row in rows:
-            by_key.setdefault(row.name, []).append(row)
-        return {key: _summary(key, versions) for key, versions in by_key.items()}
+            if keys is None:
+                keys = conn.execute(select(t.artifact.c.name).distinct()).scalars().all()
+            return graph_reads.datasets(conn, keys, as_of)
 
-    def jobs(self, names: Iterable[str] | None = None) -> dict[str, JobSummary]:
-        """Every job (or the named ones) with its run count and latest run."""
-        query = select(
-            t.execution_type.c.name.label("job"), t.execution.c.name.label("run_id"),
-            t.execution.c.state, t.execution.c.start_time, t.execution.c.end_time,
-        ).join(t.execution, t.execution.c.type_id == t.execution_type.c.id, isouter=True)
-        if names is not None:
-            query = query.where(t.execution_type.c.name.in_(list(names)))
+    def jobs(
+        self, names: Iterable[str] | None = None, as_of: datetime | None = None
+    ) -> dict[str, JobSummary]:
+        """The given jobs (default: every one) with their run count and latest run."""
         with self._read() as conn:
-            rows = conn.execute(query).all()
-        grouped: dict[str, list[Any]] = {}
-        for row in rows:
-            grouped.setdefault(row.job, [])
-            if row.run_id is not None:
-                grouped[row.job].append(row)
-        return {name: _job_summary(name, runs) for name, runs in grouped.items()}
+            if names is None:
+                names = conn.execute(select(t.execution_type.c.name)).scalars().all()
+            return graph_reads.jobs(conn, names, as_of)
 
     def links(
-        self, direction: str, *, keys: Iterable[str] = (), jobs: Iterable[str] = ()
+        self, direction: str, *, keys: Iterable[str] = (), jobs: Iterable[str] = (),
+        as_of: datetime | None = None,
     ) -> set[tuple[str, str]]:
         """``(dataset key, job)`` pairs with an event of ``direction`` (INPUT/OUTPUT) on any run,
-        for the given datasets or the given jobs."""
-        keys, jobs = list(keys), list(jobs)
-        if not keys and not jobs:
-            return set()
-        conditions = []
-        if keys:
-            conditions.append(t.artifact.c.name_digest.in_([name_digest(k) for k in keys]))
-        if jobs:
-            conditions.append(t.execution_type.c.name.in_(jobs))
-        query = (
-            select(t.artifact.c.name, t.execution_type.c.name.label("job")).distinct()
-            .select_from(t.event)
-            .join(t.artifact, t.artifact.c.id == t.event.c.artifact_id)
-            .join(t.execution, t.execution.c.id == t.event.c.execution_id)
-            .join(t.execution_type, t.execution_type.c.id == t.execution.c.type_id)
-            .where(t.event.c.type == direction, and_(*conditions))
-        )
+        for the given datasets or the given jobs (recorded at or before ``as_of``)."""
         with self._read() as conn:
-            return {(row.name, row.job) for row in conn.execute(query)}
+            return graph_reads.links(conn, direction, keys=keys, jobs=jobs, as_of=as_of)
+
+    def lookup(self, node: str) -> tuple[list[str], bool]:
+        """``(keys of the datasets named node, whether a job is named node)``: indexed lookups."""
+        with self._read() as conn:
+            return graph_reads.dataset_keys(conn, node), graph_reads.job_exists(conn, node)
+
+    def known_names(self) -> tuple[list[str], list[str], list[str]]:
+        """``(table and dataset names, jobs, tables)``: what to suggest for an unknown node."""
+        with self._read() as conn:
+            names, jobs = graph_reads.known_names(conn)
+            return names, jobs, graph_reads.known_tables(conn)
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -289,6 +286,14 @@ def _execution_query() -> Any:
     )
 
 
+def _newest(query: Any, id_column: Any, limit: int | None) -> Any:
+    if limit is None:
+        return query.order_by(id_column)
+    if limit < 1:
+        raise QueryError(f"limit must be a positive number of rows or None (all), got {limit}")
+    return query.order_by(id_column.desc()).limit(limit)
+
+
 def _artifact(row: Any) -> Artifact:
     return Artifact(
         id=row.id, type=row.type_name, uri=row.uri, name=row.name, version=row.version or None,
@@ -308,36 +313,3 @@ def _execution(row: Any) -> Execution:
 def _prefer_versioned(artifacts: list[Artifact]) -> list[Artifact]:
     versioned = {a.name for a in artifacts if a.version is not None}
     return [a for a in artifacts if a.version is not None or a.name not in versioned]
-
-
-def version_order(version: str) -> tuple[int, int | str]:
-    """Sort key for versions: Delta's integers numerically, anything else after, as text."""
-    return (0, int(version)) if version.isdigit() else (1, version)
-
-
-def _summary(key: str, rows: list[Any]) -> DatasetSummary:
-    properties: dict[str, Any] = {}
-    for row in sorted(rows, key=lambda r: r.update_time):
-        properties = merge(properties, dict(row.properties))
-    tables = sorted({name for row in rows for name in row.properties.get("tables") or ()})
-    versions = [row.version for row in rows if row.version]
-    return DatasetSummary(
-        key=key,
-        namespace=str(properties.get("namespace", "")),
-        name=str(properties.get("name", key)),
-        tables=tuple(tables),
-        latest_version=max(versions, key=version_order) if versions else None,
-    )
-
-
-def _job_summary(name: str, runs: list[Any]) -> JobSummary:
-    if not runs:
-        return JobSummary(name=name, runs=0, latest_run_id=None, latest_state=None,
-                          latest_time=None)
-    oldest = datetime.min.replace(tzinfo=UTC)
-    latest = max(runs, key=lambda r: r.start_time or r.end_time or oldest)
-    return JobSummary(
-        name=name, runs=len(runs), latest_run_id=latest.run_id, latest_state=latest.state,
-        latest_time=latest.end_time or latest.start_time,
-    )
-

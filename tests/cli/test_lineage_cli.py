@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import re
@@ -14,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from cli.main import main
-from lineage.queries import upstream
 from lineage.spool import spool_event, spooled
 from lineage.store import MetadataStore
 from tests.lineage.conftest import build_pipeline, validate
@@ -95,12 +93,19 @@ def test_bad_arguments_are_refused_by_the_parser(lakehouse, capsys):
 
 
 def test_as_of(lakehouse, capsys):
-    code, out, err = lakehouse(capsys, "upstream", "silver.orders", "--as-of", "2999-01-01")
-    if "as_of" in inspect.signature(upstream).parameters:
-        assert code == 0 and "validate_orders" in out
-    else:
-        assert code == 2 and "--as-of needs point-in-time lineage" in err
-
+    code, out, _ = lakehouse(capsys, "upstream", "silver.orders", "--as-of",
+                             "2024-01-31T06:12:00Z")
+    assert code == 0
+    assert "<- validate_orders  [job, last run RUNNING]" in out  # started 06:10, ended 06:15
+    assert out.splitlines()[0].startswith("silver.orders  [dataset]  ")  # no version yet
+    code, out, _ = lakehouse(capsys, "downstream", "bronze.orders", "--as-of",
+                             "2024-01-31T06:12:00Z", "--format", "json")
+    labels = {n["label"] for n in json.loads(out)["nodes"]}
+    assert "silver.orders" in labels and "warehouse.fact_orders" not in labels
+    code, out, _ = lakehouse(capsys, "upstream", "silver.orders", "--as-of", "2024-01-31")
+    assert code == 0 and "validate_orders  [job, last run COMPLETE]" in out  # end of that day
+    code, out, err = lakehouse(capsys, "upstream", "silver.orders", "--as-of", "2024-01-30")
+    assert code == 2 and "was not in the lineage store as of 2024-01-30T23:59:59" in err
 
 def test_runs_by_job_and_context(lakehouse, capsys, recorded):
     code, out, _ = lakehouse(capsys, "runs", "--job", "validate_orders", "--format", "json")

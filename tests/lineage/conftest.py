@@ -111,9 +111,63 @@ def _event(event_type: str, time: datetime, **kwargs) -> dict:
     return json.loads(to_json(run_event(event_type, event_time=time, **kwargs)))
 
 
+BACKENDS = ("memory", "sqlite", "postgresql", "mariadb")
+
+
+@pytest.fixture(scope="session")
+def postgresql():
+    """One PostgreSQL server on loopback for the whole test run (installed when missing)."""
+    from tests.lineage.databases import DatabaseSetupError, postgres_server
+
+    try:
+        with postgres_server() as server:
+            yield server
+    except DatabaseSetupError as err:
+        pytest.fail(str(err))
+
+
+@pytest.fixture(scope="session")
+def mariadb():
+    """One MariaDB server on loopback for the whole test run (installed when missing)."""
+    from tests.lineage.databases import DatabaseSetupError, mariadb_server
+
+    try:
+        with mariadb_server() as server:
+            yield server
+    except DatabaseSetupError as err:
+        pytest.fail(str(err))
+
+
+def new_store_url(request, backend: str, folder: Path) -> str:
+    """A fresh, empty store URL on ``backend``: in-memory SQLite, a SQLite file in ``folder``,
+    or a new database on the session's PostgreSQL or MariaDB server."""
+    if backend == "memory":
+        return "sqlite://"
+    if backend == "sqlite":
+        return f"sqlite:///{folder / f'lineage-{uuid.uuid4().hex[:8]}.db'}"
+    server = request.getfixturevalue(backend)
+    return server.create_database(f"lineage_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request, tmp_path) -> str:
+    """A fresh, empty store URL on each of the four backends."""
+    return new_store_url(request, request.param, tmp_path)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def loaded_on(request, pipeline, tmp_path_factory) -> MetadataStore:
+    """:func:`loaded` on each of the four backends."""
+    store = MetadataStore(new_store_url(request, request.param, tmp_path_factory.mktemp("db")))
+    for event in pipeline.events:
+        assert store.ingest(event)
+    yield store
+    store.close()
+
+
 @pytest.fixture
-def store() -> MetadataStore:
-    store = MetadataStore("sqlite://")
+def store(store_url) -> MetadataStore:
+    store = MetadataStore(store_url)
     yield store
     store.close()
 

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
 from lineage.errors import QueryError, UnknownNodeError
 from lineage.queries import diff_runs, downstream, render_text, to_dict, upstream
 from lineage.store import MetadataStore
-from tests.lineage.conftest import build_pipeline
+from tests.lineage.conftest import T0, build_pipeline
 
 
 def _labels(graph) -> set[str]:
@@ -110,3 +111,65 @@ def test_diff_of_two_runs_shows_changed_versions_and_parameters(store: MetadataS
     silver = first.table("silver", "orders")
     assert diff.inputs == {f"file://{silver}": ("2", "3")}
     assert diff.outputs == {}  # the fact table version is the same in both fixtures
+
+
+def test_as_of_walks_the_graph_as_it_stood(loaded_on):
+    at = T0 + timedelta(minutes=12)  # validate_orders started 06:10, ends 06:15; fact job 06:20
+    graph = downstream(loaded_on, "bronze.orders", as_of=at)
+    labels = _labels(graph)
+    assert {"bronze.orders", "validate_orders", "silver.orders", "quarantine.orders"} <= labels
+    assert not labels & {"warehouse_fact_orders", "warehouse.fact_orders"}
+    assert graph.nodes["job:validate_orders"].latest_state == "RUNNING"
+    nodes = {n.label: n for n in graph.nodes.values()}
+    assert nodes["bronze.orders"].latest_version == "4"  # written 06:05
+    assert nodes["silver.orders"].latest_version is None  # v2 only at 06:15
+    now = downstream(loaded_on, "bronze.orders", as_of=T0 + timedelta(days=1))
+    assert now.nodes == downstream(loaded_on, "bronze.orders").nodes
+    assert now.edges == downstream(loaded_on, "bronze.orders").edges
+    with pytest.raises(QueryError, match="was not in the lineage store as of"):
+        upstream(loaded_on, "warehouse.fact_orders", as_of=at)
+
+
+def test_walks_agree_on_every_backend(loaded_on, pipeline):
+    graph = upstream(loaded_on, "warehouse.fact_orders")
+    assert _labels(graph) == {
+        "warehouse.fact_orders", "warehouse_fact_orders", "silver.orders", "validate_orders",
+        "bronze.orders", "bronze_orders", pipeline.landing,
+    }
+    assert len(graph.edges) == 6
+    assert _labels(downstream(loaded_on, pipeline.landing, depth=1)) == {
+        pipeline.landing, "bronze_orders", "bronze.orders"}
+
+
+def test_diff_covers_row_counts_schema_and_quality(store, tmp_path):
+    from lineage.events import DatasetRef, QualityResult, run_event, to_json
+
+    def run(rows, schema, passed):
+        quality = QualityResult(row_count=rows, metrics={"rows_valid": rows - 1},
+                                assertions=(("not_null", passed, "amount"),))
+        event = run_event("COMPLETE", namespace="lakehouse", job_name="validate_orders",
+                          run_id=str(__import__("uuid").uuid4()), event_time=T0,
+                          parameters={"ds": f"day{rows}"},
+                          inputs=[DatasetRef(str(tmp_path / "bronze"), table="bronze.orders",
+                                             version=rows, quality=quality)],
+                          outputs=[DatasetRef(str(tmp_path / "silver"), table="silver.orders",
+                                              version=rows, row_count=rows - 1, schema=schema)])
+        payload = json.loads(to_json(event))
+        store.ingest(payload)
+        return payload["run"]["runId"]
+
+    a = run(10, (("id", "bigint"), ("amount", "string")), True)
+    b = run(12, (("id", "bigint"), ("amount", "decimal(12,2)"), ("city", "string")), False)
+    diff = diff_runs(store, a, b)
+    silver, bronze = f"file://{tmp_path / 'silver'}", f"file://{tmp_path / 'bronze'}"
+    assert diff.parameters == {"ds": ("day10", "day12")}
+    assert diff.inputs == {bronze: ("10", "12")}
+    assert diff.output_rows == {silver: (9, 11)}
+    change = diff.schema[silver]
+    assert change.added == (("city", "string"),)
+    assert change.retyped == (("amount", "string", "decimal(12,2)"),)
+    assert change.removed == ()
+    quality = diff.quality[bronze]
+    assert quality.assertions == {"not_null(amount)": (True, False)}
+    assert quality.metrics["rows_valid"] == (9, 11)
+    assert diff_runs(store, a, a).same

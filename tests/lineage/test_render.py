@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import inspect
 import json
 import re
 import uuid
@@ -24,6 +23,7 @@ from lineage.render import (
     to_svg,
 )
 from lineage.store import MetadataStore
+from tests.lineage.conftest import T0
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -168,15 +168,15 @@ def test_neighbourhood_joins_both_directions(loaded):
         neighbourhood(loaded, "silver.orders", direction="sideways")
 
 
-def test_as_of_needs_point_in_time_support(loaded):
-    future = datetime(2999, 1, 1, tzinfo=UTC)
-    if "as_of" in inspect.signature(upstream).parameters:
-        assert neighbourhood(loaded, "silver.orders", as_of=future).nodes == \
-            neighbourhood(loaded, "silver.orders").nodes
-    else:
-        with pytest.raises(QueryError, match="--as-of needs point-in-time lineage"):
-            neighbourhood(loaded, "silver.orders", as_of=future)
-
+def test_as_of_draws_the_graph_as_it_stood(loaded):
+    # 06:12: validate_orders had started (06:10) and not finished; the warehouse job not begun.
+    then = neighbourhood(loaded, "silver.orders", as_of=T0 + timedelta(minutes=12))
+    labels = {n.label for n in then.nodes.values()}
+    assert {"bronze.orders", "validate_orders", "silver.orders"} <= labels
+    assert "warehouse_fact_orders" not in labels and "warehouse.fact_orders" not in labels
+    assert then.nodes["job:validate_orders"].latest_state == "RUNNING"
+    now = neighbourhood(loaded, "silver.orders", as_of=datetime(2999, 1, 1, tzinfo=UTC))
+    assert now.nodes == neighbourhood(loaded, "silver.orders").nodes
 
 def test_layout_keeps_boxes_apart_and_layers_in_data_order():
     sizes = {f"n{i}": (80.0 + 7 * i, 44.0) for i in range(12)}

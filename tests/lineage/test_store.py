@@ -5,7 +5,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
 
 from lineage import schema
 from lineage.errors import InvalidEventError, StoreUnavailableError, UnknownRunError
@@ -15,8 +15,7 @@ from tests.lineage.conftest import DAG, T0
 
 
 def _count(store: MetadataStore, table) -> int:
-    engine = create_engine(store.url)
-    with engine.connect() as conn:
+    with store._engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
 
@@ -34,8 +33,7 @@ def _spark_events(tmp_path, run_id=None):
     return json.loads(to_json(start)), json.loads(to_json(complete))
 
 
-def test_ingest_is_idempotent(tmp_path):
-    store = MetadataStore(f"sqlite:///{tmp_path / 'lineage.db'}")
+def test_ingest_is_idempotent(store, tmp_path):
     start, complete = _spark_events(tmp_path)
     assert store.ingest(start) is True
     assert store.ingest(complete) is True
@@ -87,41 +85,41 @@ def test_failed_run_records_the_error_and_abandons_unwritten_outputs(store, tmp_
     assert [a.state for a in run.outputs] == ["ABANDONED"]
 
 
-def test_airflow_task_and_spark_job_events_land_in_the_dag_run_context(loaded, pipeline):
-    runs = loaded.executions(context=pipeline.dag_run_id)
+def test_airflow_task_and_spark_job_events_land_in_the_dag_run_context(loaded_on, pipeline):
+    runs = loaded_on.executions(context=pipeline.dag_run_id)
     jobs = {r.job for r in runs}
     assert jobs == {DAG, f"{DAG}.bronze", f"{DAG}.validate", f"{DAG}.warehouse",
                     "bronze_orders", "validate_orders", "warehouse_fact_orders"}
-    assert {r.job for r in loaded.executions(context=DAG)} == jobs
-    assert {c.type for c in loaded.contexts()} == {"pipeline", "pipeline_run"}
-    spark = loaded.executions(job="validate_orders")[0]
+    assert {r.job for r in loaded_on.executions(context=DAG)} == jobs
+    assert {c.type for c in loaded_on.contexts()} == {"pipeline", "pipeline_run"}
+    spark = loaded_on.executions(job="validate_orders")[0]
     assert spark.properties["parent"]["job"] == f"{DAG}.validate"
     assert spark.properties["root"]["run_id"] == pipeline.dag_run_id
-    fact = [a for a in loaded.artifacts(context=pipeline.dag_run_id)
+    fact = [a for a in loaded_on.artifacts(context=pipeline.dag_run_id)
             if "warehouse.fact_orders" in a.tables]
     assert [a.version for a in fact if a.version] == ["7"]
 
 
-def test_a_run_lists_the_exact_versions_it_read_and_wrote(loaded):
-    (spark,) = loaded.executions(job="validate_orders")
-    run = loaded.run(spark.run_id)
+def test_a_run_lists_the_exact_versions_it_read_and_wrote(loaded_on):
+    (spark,) = loaded_on.executions(job="validate_orders")
+    run = loaded_on.run(spark.run_id)
     assert [(a.tables, a.version) for a in run.inputs] == [(("bronze.orders",), "4")]
     assert sorted((a.tables, a.version) for a in run.outputs) == [
         (("quarantine.orders",), "1"), (("silver.orders",), "2")]
     assert run.inputs[0].properties["quality"]["metrics"] == {"rows_quarantined": 1,
                                                              "rows_valid": 9}
     with pytest.raises(UnknownRunError, match="lakehouse lineage events"):
-        loaded.run(str(uuid.uuid4()))
+        loaded_on.run(str(uuid.uuid4()))
 
 
-def test_stored_events_are_served_back_unchanged_in_time_order(loaded, pipeline):
-    served = loaded.events()
+def test_stored_events_are_served_back_unchanged_in_time_order(loaded_on, pipeline):
+    served = loaded_on.events()
     key = json.dumps
     assert sorted(map(key, served)) == sorted(map(key, pipeline.events))
     times = [e["eventTime"] for e in served]
     assert times == sorted(times)
     since = T0 + timedelta(minutes=20)
-    later = loaded.events(since=since)
+    later = loaded_on.events(since=since)
     assert later == [e for e in served if e["eventTime"] >= since.isoformat()]
     assert 0 < len(later) < len(served)
 
