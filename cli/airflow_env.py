@@ -20,11 +20,10 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
     """Environment variables for Airflow (and the spark-submit jobs it starts)."""
     home = settings.airflow_home
     venv_bin = str(Path(sys.executable).parent)
-    transport = {
-        "type": "lineage.transport.StoreTransport",
-        "url": settings.lineage_url,
-        "spool_dir": str(settings.lineage_spool_dir),
-    }
+    from lineage.transports import client_config
+
+    transport = client_config(settings.lineage_transport, store_url=settings.lineage_url,
+                              spool_dir=settings.lineage_spool_dir)
     return {
         **settings.as_env(),
         "AIRFLOW_HOME": str(home),

@@ -133,9 +133,10 @@ def add_lineage_parser(sub: Any) -> None:
                    help="openlineage: NDJSON, one event per line (default); json: one array")
     p.set_defaults(func=_pipe_safe(cmd_events))
 
-    p = lsub.add_parser("replay", help="deliver spooled events to the metadata store",
-                        description="Ingest the events that jobs spooled to disk while the "
-                                    "store was unreachable (idempotent: none is recorded twice).")
+    p = lsub.add_parser("replay", help="deliver spooled events to the store and endpoints",
+                        description="Deliver the events that jobs spooled to disk while the "
+                                    "store or an HTTP endpoint of LAKEHOUSE_LINEAGE_TRANSPORT was "
+                                    "unreachable (the store records none twice).")
     _format_option(p)
     p.set_defaults(func=_pipe_safe(cmd_replay))
 
@@ -190,16 +191,20 @@ def cmd_events(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from lake.settings import load_settings
-    from lineage.spool import REJECTED, replay_spool, spooled
+    from lineage.spool import REJECTED, spooled
+    from lineage.transports import replay_all
 
     settings = load_settings()
     spool = Path(settings.lineage_spool_dir)
-    drained = replay_spool(settings.lineage_url, spool)
-    waiting = len(spooled(spool))
-    rejected = len(list((spool / REJECTED).glob("*.json"))) if (spool / REJECTED).is_dir() else 0
+    delivered = replay_all(settings.lineage_transport, store_url=settings.lineage_url,
+                           spool_dir=spool)
+    drained = sum(delivered.values())
+    folders = [spool, *(p for p in spool.glob("http-*") if p.is_dir())]
+    waiting = sum(len(spooled(folder)) for folder in folders)
+    rejected = sum(len(list((folder / REJECTED).glob("*.json"))) for folder in folders)
     if args.format == "json":
         print_payload({"replayed": drained, "waiting": waiting, "rejected": rejected,
-                "spool_dir": str(spool)}, "json")
+                       "spool_dir": str(spool), "by_destination": delivered}, "json")
     else:
         print(f"replayed {drained} spooled lineage event{'s' if drained != 1 else ''} from "
               f"{spool}; {waiting} waiting, {rejected} rejected"

@@ -107,7 +107,8 @@ def lineage_run(spark: SparkSession, settings: Settings, args: JobArgs) -> Itera
     from lineage.emitter import emit_safely, make_client
     from lineage.events import run_event
 
-    client = make_client(settings.lineage_url, settings.lineage_spool_dir)
+    client = make_client(settings.lineage_url, settings.lineage_spool_dir,
+                         settings.lineage_transport)
     common = {
         "namespace": settings.lineage_namespace,
         "job_name": f"{args.source}.{args.job}",

@@ -39,6 +39,7 @@ class Settings(BaseModel):
     metastore_url: str = ""
     lineage_url: str = ""
     lineage_namespace: str = "lakehouse"
+    lineage_transport: str = "store"
     airflow_home: Path | None = None
     jars_dir: Path = REPO_ROOT / ".jars"
     seed: int = 7
@@ -55,6 +56,14 @@ class Settings(BaseModel):
     def _master(cls, value: str) -> str:
         if not value.startswith(("local", "spark://", "yarn", "k8s://")):
             raise ValueError("must be local[N], spark://HOST:PORT, yarn or k8s://URL")
+        return value
+
+    @field_validator("lineage_transport")
+    @classmethod
+    def _transport(cls, value: str) -> str:
+        from lineage.transports import parse_transports
+
+        parse_transports(value)  # ValueError naming the bad destination and the syntax
         return value
 
     def model_post_init(self, _context: Any) -> None:

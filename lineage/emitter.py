@@ -1,6 +1,7 @@
 """What a job calls to send its lineage: a client bound to the store, and an emit that never fails.
 
-    client = make_client(settings.lineage_url, settings.lineage_spool_dir)
+    client = make_client(settings.lineage_url, settings.lineage_spool_dir,
+                         settings.lineage_transport)
     emit_safely(client, run_event("START", ...))
     ...
     emit_safely(client, run_event("COMPLETE", ...))
@@ -15,6 +16,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lineage.errors import TransportConfigError
 from lineage.spool import replay_spool
 
 if TYPE_CHECKING:
@@ -25,18 +27,24 @@ log = logging.getLogger(__name__)
 __all__ = ["emit_safely", "make_client", "replay_spool"]
 
 
-def make_client(url: str, spool_dir: str | Path) -> OpenLineageClient:
-    """An OpenLineage client whose transport is :class:`lineage.transport.StoreTransport`.
+def make_client(url: str, spool_dir: str | Path, transport: str = "store") -> OpenLineageClient:
+    """An OpenLineage client sending to ``transport`` (see :mod:`lineage.transports`: ``store``,
+    ``file:PATH``, ``console``, ``http://…``, ``none``, or several separated by commas).
 
+    ``url`` is the store's SQLAlchemy URL; ``spool_dir`` where undeliverable events wait.
     Nothing is opened until the first emit. Note that openlineage-python still honours
     ``OPENLINEAGE_DISABLED=true`` (the client then emits nothing).
     """
     from openlineage.client import OpenLineageClient
+    from openlineage.client.transport import get_default_factory
 
-    from lineage.transport import StoreConfig, StoreTransport
+    from lineage.transports import client_config
 
-    transport = StoreTransport(StoreConfig(url=url, spool_dir=str(spool_dir)))
-    return OpenLineageClient(transport=transport)
+    try:
+        config = client_config(transport, store_url=url, spool_dir=spool_dir)
+    except ValueError as err:
+        raise TransportConfigError(f"lineage transport {transport!r}: {err}") from err
+    return OpenLineageClient(transport=get_default_factory().create(config))
 
 
 def emit_safely(client: Any, event: Any) -> None:

@@ -17,6 +17,7 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +67,16 @@ def replay(store: MetadataStore, spool_dir: str | Path, limit: int | None = None
     Stops at the first store failure (raising :class:`StoreUnavailableError`), leaving that file
     and every later one in place for the next replay.
     """
+    return drain(spool_dir, store.ingest, limit)
+
+
+def drain(
+    spool_dir: str | Path, deliver: Callable[[dict[str, Any]], Any], limit: int | None = None
+) -> int:
+    """Hand spooled events to ``deliver``, oldest first, deleting each once delivered; the
+    number delivered. ``deliver`` raises :class:`InvalidEventError` for an event that will never
+    be accepted (it is moved to ``rejected/``); any other error stops the drain and propagates.
+    """
     drained = 0
     for path in spooled(spool_dir)[:limit]:
         try:
@@ -76,14 +87,14 @@ def replay(store: MetadataStore, spool_dir: str | Path, limit: int | None = None
             _reject(path, spool_dir, f"unreadable: {err}")
             continue
         try:
-            store.ingest(payload)
+            deliver(payload)
         except InvalidEventError as err:
             _reject(path, spool_dir, str(err))
             continue
         path.unlink(missing_ok=True)
         drained += 1
     if drained:
-        log.info("replayed %s spooled lineage events from %s", drained, spool_dir)
+        log.info("delivered %s spooled lineage events from %s", drained, spool_dir)
     return drained
 
 

@@ -220,7 +220,7 @@ def test_replay_delivers_the_spool(lakehouse, capsys, tmp_path, monkeypatch):
     store.close()
     code, out, _ = lakehouse(capsys, "replay", "--format", "json")
     assert json.loads(out) == {"replayed": 0, "waiting": 0, "rejected": 1,
-                               "spool_dir": str(spool)}
+                               "spool_dir": str(spool), "by_destination": {"store": 0}}
 
 
 @pytest.mark.parametrize("command", ["upstream", "downstream", "runs", "inputs", "diff",
