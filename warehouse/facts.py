@@ -90,3 +90,26 @@ def load_fact_orders(spark: SparkSession, batch_id: str, recorded_at: datetime,
     fact = build_fact_orders(orders, spark.table(DIM_CUSTOMER.table),
                              spark.table(DIM_PRODUCT.table), recorded_at)
     return write_batch(fact, FACT_ORDERS, batch_id, force=force)
+
+
+def fact_orders_sql() -> str:
+    """The Spark SQL SELECT that :func:`build_fact_orders` computes with the DataFrame API (each
+    order joined to the dimension versions valid at order time): what the load's column lineage
+    is read from, and a readable statement of the fact's grain and keys."""
+    def valid_at(alias: str) -> str:
+        return (f"o.order_ts >= {alias}.valid_from AND ({alias}.valid_to IS NULL "
+                f"OR o.order_ts < {alias}.valid_to)")
+
+    return (
+        f"INSERT INTO {FACT_ORDERS} "
+        "SELECT o.order_id, o.order_ts, to_date(o.order_ts) AS order_date, "
+        "CAST(date_format(o.order_ts, 'yyyyMMdd') AS INT) AS date_key, "
+        f"c.{DIM_CUSTOMER.surrogate_key}, p.{DIM_PRODUCT.surrogate_key}, o.customer_id, "
+        "o.product_id, o.quantity, o.amount, CAST(:recorded_at AS TIMESTAMP) AS recorded_at, "
+        "o._batch_id "
+        "FROM silver.orders AS o "
+        f"LEFT JOIN {DIM_CUSTOMER.table} AS c ON o.customer_id = c.customer_id AND "
+        f"{valid_at('c')} "
+        f"LEFT JOIN {DIM_PRODUCT.table} AS p ON o.product_id = p.product_id AND {valid_at('p')} "
+        "WHERE o._batch_id = :batch_id"
+    )

@@ -132,3 +132,31 @@ def load_dimension(spark: SparkSession, dim: Dimension, snapshot: DataFrame, *,
              metrics.get("numTargetRowsInserted", 0) if committed else 0,
              metrics.get("numTargetRowsUpdated", 0) if committed else 0)
     return TableWrite(dim.table, last["version"], committed, table_location(spark, dim.table), rows)
+
+
+def merge_sql(dim: Dimension) -> str:
+    """The Spark SQL MERGE that :func:`load_dimension` runs through the DataFrame API, with the
+    logical date, batch and load time as parameters: what the load's column lineage is read from
+    (:func:`lineage.column_lineage.column_lineage`), and a readable statement of what it does."""
+    columns = ", ".join(dim.types)
+    hashed = "concat_ws('\\u0001', " + ", ".join(
+        f"coalesce(CAST({c} AS STRING), '\\u0000')" for c in dim.tracked) + ")"
+    snapshot = f"SELECT {columns}, sha2({hashed}, 256) AS row_hash FROM {dim.source} " \
+               "WHERE _batch_id = :batch_id"
+    inserted = [dim.surrogate_key, *dim.types, "row_hash", "valid_from", "valid_to",
+                "is_current", "recorded_at", "_batch_id"]
+    values = [f"xxhash64(s.{dim.key}, :effective_at)", *(f"s.{c}" for c in dim.types),
+              "s.row_hash", ":effective_at", "NULL", "true", ":recorded_at", ":batch_id"]
+    return (
+        f"MERGE INTO {dim.table} AS t USING ("
+        f"SELECT n.*, n.{dim.key} AS {MERGE_KEY} FROM ({snapshot}) AS n "
+        f"UNION ALL SELECT c.*, NULL AS {MERGE_KEY} FROM ({snapshot}) AS c "
+        f"JOIN {dim.table} AS cur ON cur.{dim.key} = c.{dim.key} AND cur.is_current "
+        "AND cur.row_hash <> c.row_hash"
+        f") AS s ON t.{dim.key} = s.{MERGE_KEY} AND t.is_current "
+        "WHEN MATCHED AND t.row_hash <> s.row_hash THEN "
+        "UPDATE SET valid_to = :effective_at, is_current = false "
+        f"WHEN NOT MATCHED THEN INSERT ({', '.join(inserted)}) VALUES ({', '.join(values)}) "
+        "WHEN NOT MATCHED BY SOURCE AND t.is_current THEN "
+        "UPDATE SET valid_to = :effective_at, is_current = false"
+    )
