@@ -8,7 +8,7 @@ JARS := .jars
 export PYTHONDONTWRITEBYTECODE :=
 export TZ := UTC
 
-.PHONY: setup jars demo test lint clean
+.PHONY: setup jars demo test bench lint clean
 
 setup: $(VENV)/.installed jars
 
@@ -35,6 +35,10 @@ demo: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# Benchmarks (not tests): every tests/bench/bench_*.py, each printing ratios measured in one run.
+bench: setup
+	@set -e; for f in tests/bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f; done
 
 lint: setup
 	$(BIN)/ruff check .
