@@ -13,7 +13,7 @@ from typing import Any
 
 from lineage.errors import InvalidEventError
 from lineage.naming import dataset_key
-from lineage.schema import MAX_NAME, MAX_RUN_ID
+from lineage.schema import MAX_NAME, MAX_RUN_ID, MAX_VERSION
 
 TERMINAL = {"COMPLETE": "COMPLETE", "FAIL": "FAILED", "ABORT": "CANCELED"}
 """OpenLineage terminal event type -> execution state."""
@@ -173,23 +173,31 @@ def _facets(obj: dict[str, Any], where: str) -> dict[str, Any]:
 def _parent(facet: Any) -> tuple[JobRun | None, JobRun | None]:
     if not isinstance(facet, dict):
         return None, None
-    parent = _job_run(facet.get("job"), facet.get("run"))
+    parent = _job_run(facet.get("job"), facet.get("run"), "run.facets.parent")
     root_facet = facet.get("root")
     root = (
-        _job_run(root_facet.get("job"), root_facet.get("run"))
+        _job_run(root_facet.get("job"), root_facet.get("run"), "run.facets.parent.root")
         if isinstance(root_facet, dict)
         else None
     )
     return parent, root
 
 
-def _job_run(job: Any, run: Any) -> JobRun | None:
+def _job_run(job: Any, run: Any, where: str) -> JobRun | None:
     if not (isinstance(job, dict) and isinstance(run, dict)):
         return None
     namespace, name, run_id = job.get("namespace"), job.get("name"), run.get("runId")
     if not (namespace and name and run_id):
         return None
-    return JobRun(namespace=str(namespace), job=str(name)[:MAX_NAME], run_id=str(run_id))
+    # The parent names a context (the DAG, the DAG run): it must fit where contexts are kept.
+    for field_name, value in (("job.namespace", namespace), ("job.name", name),
+                              ("run.runId", run_id)):
+        if len(str(value)) > MAX_NAME:
+            raise InvalidEventError(
+                f"event field {where}.{field_name} is {len(str(value))} characters, the store "
+                f"keeps at most {MAX_NAME}: shorten it"
+            )
+    return JobRun(namespace=str(namespace), job=str(name), run_id=str(run_id))
 
 
 def _execution_properties(
@@ -235,6 +243,11 @@ def _dataset(data: Any, kind: str, index: int) -> DatasetFacts:
     facets = data.get("facets") or {}
     extra = data.get("inputFacets" if kind == "inputs" else "outputFacets") or {}
     version = str((facets.get("version") or {}).get("datasetVersion") or "")
+    if len(version) > MAX_VERSION:
+        raise InvalidEventError(
+            f"event field {where}.facets.version.datasetVersion is {len(version)} characters, "
+            f"the store keeps at most {MAX_VERSION}: shorten it (e.g. a hash of it)"
+        )
     props: dict[str, Any] = {"namespace": namespace, "name": name}
     if version:
         props["version"] = version

@@ -3,6 +3,10 @@
 Order-tolerant: an execution's state only moves forward (a START after its COMPLETE fills in the
 start time, nothing else), an artifact's state only climbs PENDING -> ABANDONED -> LIVE, and
 properties merge so that what a later lifecycle event says wins over an earlier one.
+
+Fast enough for a real event stream (see :mod:`lineage.rows`): types, contexts and dataset aliases
+are looked up once per store and remembered, link rows (events, attributions, associations) go in
+with one insert per table that skips rows already there, and every statement is built once.
 """
 
 from __future__ import annotations
@@ -11,10 +15,11 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, insert, select, update
+from sqlalchemy import Connection, Table
 
 from lineage import schema as t
 from lineage.parse import TERMINAL, DatasetFacts, JobRun, RunFacts
+from lineage.rows import KnownRows, Pending, find, find_row, insert_missing, insert_row, update_row
 
 DATASET_TYPE = "Dataset"
 PIPELINE = "pipeline"
@@ -23,74 +28,74 @@ PIPELINE_RUN = "pipeline_run"
 _STATE_RANK = {"UNKNOWN": 0, "PENDING": 1, "ABANDONED": 2, "LIVE": 3}
 
 
-def record(conn: Connection, facts: RunFacts, payload: dict[str, Any]) -> bool:
-    """Write ``facts`` (parsed from ``payload``) as MLMD rows; False if the event was already in."""
+def record(
+    conn: Connection, facts: RunFacts, payload: dict[str, Any], known: Pending | None = None
+) -> bool:
+    """Write ``facts`` (parsed from ``payload``) as MLMD rows; False if the event was already in.
+
+    ``known`` remembers type, context and alias rows across events; commit it after the
+    transaction (without one, every lookup goes to the database).
+    """
+    known = known if known is not None else KnownRows().begin()
     key = {
         "run_id": facts.run_id,
         "event_type": facts.event_type,
         "job": facts.job.job,
         "repeat_key": facts.repeat_key,
     }
-    if _find(conn, t.ol_event, **key) is not None:
+    if find(conn, t.ol_event, **key) is not None:
         return False
     now = _now()
-    conn.execute(
-        insert(t.ol_event).values(
-            **key,
-            job_namespace=facts.job.namespace,
-            event_time=facts.event_time,
-            ingest_time=now,
-            payload=payload,
-        )
-    )
-    execution_id = _upsert_execution(conn, facts, now)
+    insert_row(conn, t.ol_event, **key, job_namespace=facts.job.namespace,
+               event_time=facts.event_time, ingest_time=now, payload=payload)
+    execution_id = _upsert_execution(conn, facts, now, known)
     context_ids = [
-        _ensure_context(conn, PIPELINE, facts.pipeline.job, facts.pipeline, now),
-        _ensure_context(conn, PIPELINE_RUN, facts.pipeline.run_id, facts.pipeline, now),
+        _ensure_context(conn, PIPELINE, facts.pipeline.job, facts.pipeline, now, known),
+        _ensure_context(conn, PIPELINE_RUN, facts.pipeline.run_id, facts.pipeline, now, known),
     ]
-    for context_id in context_ids:
-        _ensure(conn, t.association, execution_id=execution_id, context_id=context_id)
-    type_id = _ensure_type(conn, t.artifact_type, DATASET_TYPE, {})
+    associations = [{"execution_id": execution_id, "context_id": c} for c in context_ids]
+    events: list[dict[str, Any]] = []
+    attributions: list[dict[str, Any]] = []
+    type_id = _ensure_type(conn, t.artifact_type, DATASET_TYPE, {}, known)
     for direction, datasets in (("INPUT", facts.inputs), ("OUTPUT", facts.outputs)):
         for dataset in datasets:
             state = _artifact_state(direction, facts.event_type)
             artifact_id = _upsert_artifact(conn, type_id, dataset, state, now)
-            if _find(conn, t.event, artifact_id=artifact_id, execution_id=execution_id,
-                     type=direction) is None:
-                conn.execute(insert(t.event).values(
-                    artifact_id=artifact_id, execution_id=execution_id, type=direction,
-                    time=facts.event_time,
-                ))
-            for context_id in context_ids:
-                _ensure(conn, t.attribution, artifact_id=artifact_id, context_id=context_id)
-            _ensure_aliases(conn, dataset)
+            events.append({"artifact_id": artifact_id, "execution_id": execution_id,
+                           "type": direction, "time": facts.event_time})
+            attributions += [{"artifact_id": artifact_id, "context_id": c} for c in context_ids]
+            _ensure_aliases(conn, dataset, known)
+    insert_missing(conn, t.association, associations)
+    insert_missing(conn, t.event, events)
+    insert_missing(conn, t.attribution, attributions)
     return True
 
 
-def _ensure_aliases(conn: Connection, dataset: DatasetFacts) -> None:
+def _ensure_aliases(conn: Connection, dataset: DatasetFacts, known: Pending) -> None:
     """Every name the dataset answers to, so a query resolves it with one indexed lookup."""
     key = dataset.key
     names = [(key, "key"), (dataset.name, "name")]
     names += [(table, "table") for table in dataset.properties.get("tables") or ()]
     digest = name_digest(key)
+    missing = []
     for alias, kind in names:
         alias_digest = name_digest(alias)
-        if _find(conn, t.dataset_alias, alias_digest=alias_digest, name_digest=digest) is None:
-            conn.execute(insert(t.dataset_alias).values(
-                alias_digest=alias_digest, name_digest=digest, alias=alias, name=key, kind=kind))
+        if known.get(("alias", alias_digest, digest)) is None:
+            missing.append({"alias_digest": alias_digest, "name_digest": digest,
+                            "alias": alias, "name": key, "kind": kind})
+    insert_missing(conn, t.dataset_alias, missing)
+    for row in missing:
+        known.put(("alias", row["alias_digest"], digest), True)
 
 
-def _upsert_execution(conn: Connection, facts: RunFacts, now: datetime) -> int:
-    type_id = _ensure_type(conn, t.execution_type, facts.job.job, facts.job_properties)
-    row = conn.execute(
-        select(t.execution).where(
-            t.execution.c.type_id == type_id, t.execution.c.name == facts.run_id
-        )
-    ).mappings().first()
+def _upsert_execution(conn: Connection, facts: RunFacts, now: datetime, known: Pending) -> int:
+    type_id = _ensure_type(conn, t.execution_type, facts.job.job, facts.job_properties, known)
+    row = find_row(conn, t.execution, type_id=type_id, name=facts.run_id)
     terminal = TERMINAL.get(facts.event_type)
     start = facts.event_time if facts.event_type == "START" else None
     if row is None:
-        result = conn.execute(insert(t.execution).values(
+        return insert_row(
+            conn, t.execution,
             type_id=type_id,
             name=facts.run_id,
             properties=facts.execution_properties,
@@ -101,8 +106,7 @@ def _upsert_execution(conn: Connection, facts: RunFacts, now: datetime) -> int:
             create_time=now,
             update_time=now,
             first_event_time=facts.event_time,
-        ))
-        return int(result.inserted_primary_key[0])
+        )
     values: dict[str, Any] = {"update_time": now}
     if row["first_event_time"] is None or facts.event_time < row["first_event_time"]:
         values["first_event_time"] = facts.event_time
@@ -115,24 +119,26 @@ def _upsert_execution(conn: Connection, facts: RunFacts, now: datetime) -> int:
         values["properties"] = merge(facts.execution_properties, row["properties"])
     if start is not None or row["start_time"] is None and not terminal:
         values["start_time"] = start or facts.event_time
-    conn.execute(update(t.execution).where(t.execution.c.id == row["id"]).values(**values))
+    update_row(conn, t.execution, row["id"], **values)
     return int(row["id"])
 
 
 def _ensure_context(
-    conn: Connection, kind: str, name: str, pipeline: JobRun, now: datetime
+    conn: Connection, kind: str, name: str, pipeline: JobRun, now: datetime, known: Pending
 ) -> int:
-    type_id = _ensure_type(conn, t.context_type, kind, {})
-    found = _find(conn, t.context, type_id=type_id, name=name)
-    if found is not None:
-        return found
-    properties = {"namespace": pipeline.namespace, "job": pipeline.job}
-    if kind == PIPELINE_RUN:
-        properties["run_id"] = pipeline.run_id
-    result = conn.execute(insert(t.context).values(
-        type_id=type_id, name=name, properties=properties, create_time=now
-    ))
-    return int(result.inserted_primary_key[0])
+    type_id = _ensure_type(conn, t.context_type, kind, {}, known)
+    cache_key = ("context", type_id, name)
+    found = known.get(cache_key)
+    if found is None:
+        found = find(conn, t.context, type_id=type_id, name=name)
+    if found is None:
+        properties = {"namespace": pipeline.namespace, "job": pipeline.job}
+        if kind == PIPELINE_RUN:
+            properties["run_id"] = pipeline.run_id
+        found = insert_row(conn, t.context, type_id=type_id, name=name,
+                           properties=properties, create_time=now)
+    known.put(cache_key, found)
+    return int(found)
 
 
 def _now() -> datetime:
@@ -144,26 +150,22 @@ def name_digest(name: str) -> str:
     return hashlib.sha256(name.encode("utf-8")).hexdigest()
 
 
-def _find(conn: Connection, table: Table, **values: Any) -> int | None:
-    """The id (or first key column) of the row matching ``values``, or None."""
-    column = table.c.id if "id" in table.c else next(iter(table.primary_key.columns))
-    condition = and_(*(table.c[name] == value for name, value in values.items()))
-    return conn.execute(select(column).where(condition).limit(1)).scalar()
-
-
-def _ensure(conn: Connection, table: Table, **values: Any) -> None:
-    if _find(conn, table, **values) is None:
-        conn.execute(insert(table).values(**values))
-
-
-def _ensure_type(conn: Connection, table: Table, name: str, properties: dict[str, Any]) -> int:
-    row = conn.execute(select(table).where(table.c.name == name)).mappings().first()
+def _ensure_type(
+    conn: Connection, table: Table, name: str, properties: dict[str, Any], known: Pending
+) -> int:
+    cache_key = (table.name, name)
+    cached = known.get(cache_key)
+    if cached is not None and merge(cached[1], properties) == cached[1]:
+        return int(cached[0])  # known, and this event adds nothing to its properties
+    row = find_row(conn, table, name=name)
     if row is None:
-        result = conn.execute(insert(table).values(name=name, properties=properties))
-        return int(result.inserted_primary_key[0])
+        type_id = insert_row(conn, table, name=name, properties=properties)
+        known.put(cache_key, (type_id, properties))
+        return type_id
     merged = merge(row["properties"], properties)
     if merged != row["properties"]:
-        conn.execute(update(table).where(table.c.id == row["id"]).values(properties=merged))
+        update_row(conn, table, row["id"], properties=merged)
+    known.put(cache_key, (int(row["id"]), merged))
     return int(row["id"])
 
 
@@ -179,19 +181,16 @@ def _upsert_artifact(
     conn: Connection, type_id: int, dataset: DatasetFacts, state: str, now: datetime
 ) -> int:
     key = dataset.key
-    row = conn.execute(
-        select(t.artifact).where(
-            t.artifact.c.name_digest == name_digest(key), t.artifact.c.version == dataset.version
-        )
-    ).mappings().first()
+    digest = name_digest(key)
+    row = find_row(conn, t.artifact, name_digest=digest, version=dataset.version)
     if row is None:
-        result = conn.execute(insert(t.artifact).values(
-            type_id=type_id, uri=key, name=key, name_digest=name_digest(key),
+        return insert_row(
+            conn, t.artifact,
+            type_id=type_id, uri=key, name=key, name_digest=digest,
             version=dataset.version, properties=dataset.properties, state=state,
             create_time=now, update_time=now,
             version_number=int(dataset.version) if dataset.version.isdigit() else None,
-        ))
-        return int(result.inserted_primary_key[0])
+        )
     properties = merge(row["properties"], dataset.properties)
     old_tables = set(row["properties"].get("tables") or ())
     tables = sorted(old_tables | set(properties.get("tables") or ()))
@@ -200,9 +199,7 @@ def _upsert_artifact(
     if _STATE_RANK.get(state, 0) <= _STATE_RANK.get(row["state"], 0):
         state = row["state"]
     if properties != row["properties"] or state != row["state"]:
-        conn.execute(update(t.artifact).where(t.artifact.c.id == row["id"]).values(
-            properties=properties, state=state, update_time=now
-        ))
+        update_row(conn, t.artifact, row["id"], properties=properties, state=state, update_time=now)
     return int(row["id"])
 
 

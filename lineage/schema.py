@@ -77,6 +77,7 @@ metadata = MetaData()
 
 MAX_NAME = 512  # job, context and type names
 MAX_RUN_ID = 128  # run ids are UUIDs (36); room for producers that add a prefix
+MAX_VERSION = 255  # dataset versions: Delta versions, batch ids, hashes
 _TS = UtcDateTime()
 
 
@@ -102,7 +103,7 @@ artifact = Table(
     Column("uri", Text, nullable=False),
     Column("name", Text, nullable=False),
     Column("name_digest", String(64), nullable=False, index=True),
-    Column("version", String(255), nullable=False, default=""),
+    Column("version", String(MAX_VERSION), nullable=False, default=""),
     Column("properties", JSON, nullable=False, default=dict),
     Column("state", String(32), nullable=False),
     Column("create_time", _TS, nullable=False),

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REJECTED = "rejected"
+REPLAY_BATCH = 500
+"""Spooled events the store takes in one transaction during a replay."""
 
 
 def spool_event(spool_dir: str | Path, payload: dict[str, Any], *, rejected: bool = False) -> Path:
@@ -64,10 +66,28 @@ def replay(store: MetadataStore, spool_dir: str | Path, limit: int | None = None
     """Ingest spooled events into ``store``, oldest first, at most ``limit`` (None: all); the
     number of files drained.
 
-    Stops at the first store failure (raising :class:`StoreUnavailableError`), leaving that file
-    and every later one in place for the next replay.
+    Events go in :data:`REPLAY_BATCH` at a time, each batch in one transaction (a long outage's
+    spool drains at the store's batch speed, not one commit per event). A batch holding an event
+    the store refuses is retried one by one, so only that event is set aside in ``rejected/``.
+    Stops at the first store failure (raising :class:`StoreUnavailableError`), leaving that
+    batch and every later file in place for the next replay.
     """
-    return drain(spool_dir, store.ingest, limit)
+    paths = spooled(spool_dir)[:limit]
+    drained = 0
+    for start in range(0, len(paths), REPLAY_BATCH):
+        batch = [(path, payload) for path in paths[start:start + REPLAY_BATCH]
+                 if (payload := _load(path, spool_dir)) is not None]
+        try:
+            store.ingest_many([payload for _, payload in batch])
+        except InvalidEventError:
+            drained += _deliver_each(batch, spool_dir, store.ingest)
+            continue
+        for path, _ in batch:
+            path.unlink(missing_ok=True)
+        drained += len(batch)
+    if drained:
+        log.info("replayed %s spooled lineage events from %s", drained, spool_dir)
+    return drained
 
 
 def drain(
@@ -77,15 +97,31 @@ def drain(
     number delivered. ``deliver`` raises :class:`InvalidEventError` for an event that will never
     be accepted (it is moved to ``rejected/``); any other error stops the drain and propagates.
     """
+    batch = [(path, payload) for path in spooled(spool_dir)[:limit]
+             if (payload := _load(path, spool_dir)) is not None]
+    drained = _deliver_each(batch, spool_dir, deliver)
+    if drained:
+        log.info("delivered %s spooled lineage events from %s", drained, spool_dir)
+    return drained
+
+
+def _load(path: Path, spool_dir: str | Path) -> dict[str, Any] | None:
+    """A spooled event, or None if another replay took it or it is unreadable (set aside)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None  # another replay took it
+    except (OSError, ValueError) as err:
+        _reject(path, spool_dir, f"unreadable: {err}")
+        return None
+
+
+def _deliver_each(
+    batch: list[tuple[Path, dict[str, Any]]], spool_dir: str | Path,
+    deliver: Callable[[dict[str, Any]], Any],
+) -> int:
     drained = 0
-    for path in spooled(spool_dir)[:limit]:
-        try:
-            payload = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            continue  # another replay took it
-        except (OSError, ValueError) as err:
-            _reject(path, spool_dir, f"unreadable: {err}")
-            continue
+    for path, payload in batch:
         try:
             deliver(payload)
         except InvalidEventError as err:
@@ -93,8 +129,6 @@ def drain(
             continue
         path.unlink(missing_ok=True)
         drained += 1
-    if drained:
-        log.info("delivered %s spooled lineage events from %s", drained, spool_dir)
     return drained
 
 

@@ -5,7 +5,8 @@ memory, ``sqlite:///path/lineage.db``, ``postgresql+psycopg://…``, ``mysql+pym
 
 ``ingest(event)`` is idempotent and order-tolerant: each raw event is kept once in ``ol_event``
 (a repeat returns False and changes nothing), and a COMPLETE arriving before its START still
-leaves the run COMPLETE, with the start time filled in when START comes. One event maps to:
+leaves the run COMPLETE, with the start time filled in when START comes. ``ingest_many(events)``
+records a batch the same way in one transaction (replays and bulk loads). One event maps to:
 
 * an execution (type = the job, name = the run id) with state, times, error and parameters;
 * a ``pipeline`` context (the root job: the DAG) and a ``pipeline_run`` context (the root run),
@@ -25,15 +26,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, select
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DataError,
+    IntegrityError,
+    NoSuchModuleError,
+    SQLAlchemyError,
+)
 from sqlalchemy.pool import StaticPool
 
 from lineage import graph_reads
 from lineage import schema as t
-from lineage.errors import QueryError, StoreUnavailableError, UnknownRunError
-from lineage.parse import parse_run_event
-from lineage.recording import name_digest, record
+from lineage.errors import InvalidEventError, QueryError, StoreUnavailableError, UnknownRunError
+from lineage.parse import RunFacts, parse_run_event
+from lineage.recording import KnownRows, name_digest, record
 from lineage.records import Artifact, Context, DatasetSummary, Execution, JobSummary, RunArtifacts
 
 log = logging.getLogger(__name__)
@@ -48,6 +56,7 @@ class MetadataStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self._engine = _create_engine(url)
+        self._known = KnownRows()
         try:
             from lineage.migrations import upgrade
 
@@ -78,24 +87,52 @@ class MetadataStore:
         Raises :class:`InvalidEventError` if the event is not a usable run event (retrying will not
         help) and :class:`StoreUnavailableError` if the database fails (retry later).
         """
-        facts = parse_run_event(event)
+        return self._record([(parse_run_event(event), event)]) == 1
+
+    def ingest_many(self, events: Iterable[dict[str, Any]]) -> int:
+        """Record many run events in one transaction (one commit, not one per event); the number
+        that were new. Each event is recorded exactly as :meth:`ingest` would.
+
+        All or nothing: if any event is invalid (:class:`InvalidEventError`, naming its index in
+        ``events``) or the database fails (:class:`StoreUnavailableError`), none is recorded.
+        """
+        batch = []
+        for index, event in enumerate(events):
+            try:
+                batch.append((parse_run_event(event), event))
+            except InvalidEventError as err:
+                raise InvalidEventError(f"events[{index}]: {err}") from err
+        return self._record(batch) if batch else 0
+
+    def _record(self, batch: list[tuple[RunFacts, dict[str, Any]]]) -> int:
+        what = (f"event {batch[0][0].event_type} of run {batch[0][0].run_id}" if len(batch) == 1
+                else f"{len(batch)} events")
         for attempt in range(1, _RETRIES + 1):
+            known = self._known.begin()
             try:
                 with self._engine.begin() as conn:
-                    return record(conn, facts, event)
+                    recorded = sum(record(conn, facts, event, known) for facts, event in batch)
+                known.commit()
+                return recorded
             except IntegrityError as err:
                 # A concurrent writer inserted the same row first; the retry will see it.
                 log.debug("ingest conflict (attempt %s): %s", attempt, err)
                 if attempt == _RETRIES:
                     raise StoreUnavailableError(
-                        f"could not record event {facts.event_type} of run {facts.run_id} in "
-                        f"{self.safe_url} after {_RETRIES} attempts: {_reason(err)}"
+                        f"could not record {what} in {self.safe_url} after {_RETRIES} "
+                        f"attempts: {_reason(err)}"
                     ) from err
+            except DataError as err:
+                # The database refuses a value (too long, out of range): retrying cannot help.
+                raise InvalidEventError(
+                    f"the metadata store at {self.safe_url} refuses a value of {what}: "
+                    f"{_reason(err)}. Retrying will not help: fix that field in the producer, or "
+                    "the database (a MySQL/MariaDB store needs CHARACTER SET utf8mb4)"
+                ) from err
             except SQLAlchemyError as err:
                 raise StoreUnavailableError(
-                    f"could not record event {facts.event_type} of run {facts.run_id} in "
-                    f"{self.safe_url}: {_reason(err)}. The event can be replayed once the store "
-                    "is back"
+                    f"could not record {what} in {self.safe_url}: {_reason(err)}. The event "
+                    "can be replayed once the store is back"
                 ) from err
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -254,20 +291,39 @@ def _create_engine(url: str) -> Engine:
             "postgresql+psycopg://user@host/db"
         ) from err
     kwargs: dict[str, Any] = {}
+    sqlite_file = False
     if parsed.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": _SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
         if parsed.database in (None, "", ":memory:"):
             # One in-memory database shared by every connection, not one each.
             kwargs["poolclass"] = StaticPool
+        else:
+            sqlite_file = True
     else:
         kwargs["pool_pre_ping"] = True
     try:
-        return create_engine(parsed, **kwargs)
+        engine = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ImportError) as err:
         raise StoreUnavailableError(
             f"cannot open the metadata store at {parsed.render_as_string(hide_password=True)}: "
             f"{err}. Install the database driver named in the URL (e.g. psycopg, pymysql)"
         ) from err
+    if sqlite_file:
+        sqlalchemy_event.listen(engine, "connect", _sqlite_write_ahead_log)
+    return engine
+
+
+def _sqlite_write_ahead_log(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite in write-ahead-log mode: one fsync per commit instead of the rollback journal's
+    several (ingestion was bound by them), and readers (the CLI, the server) never block the
+    jobs writing, nor the other way round. synchronous=FULL keeps every commit durable: a job
+    that saw its event recorded never loses it, even to a power cut."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+    finally:
+        cursor.close()
 
 
 def _reason(err: Exception) -> str:

@@ -197,3 +197,36 @@ def test_an_airflow_provider_task_event_lands_next_to_our_spark_job(pipeline, tm
     in_dag_run = {r.job for r in store.executions(context=pipeline.dag_run_id)}
     assert {f"{DAG}.publish", "warehouse_fact_orders"} <= in_dag_run
     store.close()
+
+
+def _snapshot(store: MetadataStore) -> dict:
+    """Everything the store answers about its runs, datasets and contexts, ids left out."""
+    return {
+        "runs": sorted((e.job, e.run_id, e.state, e.start_time, e.end_time,
+                        json.dumps(e.properties, sort_keys=True)) for e in store.executions()),
+        "versions": sorted((a.name, a.version or "", a.state,
+                            json.dumps(a.properties, sort_keys=True)) for a in store.artifacts()),
+        "contexts": sorted((c.type, c.name) for c in store.contexts()),
+        "links": {run.run_id: ([(a.name, a.version) for a in store.run(run.run_id).inputs],
+                               [(a.name, a.version) for a in store.run(run.run_id).outputs])
+                  for run in store.executions()},
+    }
+
+
+def test_ingest_many_records_a_batch_as_one_by_one_ingestion_would(store, pipeline):
+    one_by_one = MetadataStore("sqlite://")
+    for event in pipeline.events:
+        one_by_one.ingest(event)
+    events = list(reversed(pipeline.events))  # out of order, COMPLETE before START
+    assert store.ingest_many(events + events[:3]) == len(events)  # repeats count once
+    assert store.ingest_many(events) == 0
+    assert _snapshot(store) == _snapshot(one_by_one)
+    one_by_one.close()
+
+
+def test_ingest_many_is_all_or_nothing_and_names_the_bad_event(store, pipeline):
+    bad = {"eventTime": T0.isoformat(), "dataset": {"namespace": "f", "name": "x"}}
+    with pytest.raises(InvalidEventError, match=r"events\[3\]: the metadata store records run "):
+        store.ingest_many([*pipeline.events[:3], bad, *pipeline.events[3:]])
+    assert store.events() == [] and store.executions() == []
+    assert store.ingest_many([]) == 0

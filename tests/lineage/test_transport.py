@@ -152,3 +152,20 @@ def test_replay_can_drain_in_bounded_steps(tmp_path):
     assert replay(store, spool, limit=1) == 1
     assert spooled(spool) == []
     store.close()
+
+
+def test_replay_sets_aside_only_the_event_the_store_refuses(tmp_path):
+    from lineage.spool import spool_event
+
+    url, spool = f"sqlite:///{tmp_path / 'lineage.db'}", tmp_path / "spool"
+    first, last = (json.loads(to_json(e)) for e in _events(tmp_path))
+    refused = json.loads(to_json(run_event(
+        "COMPLETE", namespace="lakehouse", job_name="bronze_orders", run_id=str(uuid.uuid4()),
+        event_time=T0, outputs=[DatasetRef(str(tmp_path / "x"), version="v" * 300)])))
+    for payload in (first, refused, last):  # the refused one in the middle of a replay batch
+        spool_event(spool, payload)
+    assert replay_spool(url, spool) == 2
+    assert spooled(spool) == []
+    (kept,) = (spool / REJECTED).glob("*.json")
+    assert json.loads(kept.read_text()) == refused
+    assert _ol_events(url) == 2
