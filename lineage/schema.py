@@ -73,6 +73,41 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+class ExactString(TypeDecorator[str]):
+    """A name compared byte for byte on every backend: ``VARCHAR`` on SQLite and PostgreSQL
+    (which compare bytes already), ``VARBINARY`` holding the UTF-8 bytes on MySQL/MariaDB.
+
+    MySQL compares ``VARCHAR`` by collation: a database created with the defaults is case- and
+    accent-insensitive (jobs ``Orders`` and ``orders`` would become one), and even
+    ``utf8mb4_bin`` pads with spaces (``orders`` and ``orders `` would). ``length`` is in
+    characters; the binary column holds up to 4 bytes per character.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name in ("mysql", "mariadb"):
+            from sqlalchemy.dialects.mysql import VARBINARY
+
+            return dialect.type_descriptor(VARBINARY(4 * self.length))
+        return dialect.type_descriptor(String(self.length))
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> Any:
+        if value is not None and dialect.name in ("mysql", "mariadb"):
+            return value.encode("utf-8")
+        return value
+
+    def process_result_value(self, value: Any, dialect: Any) -> str | None:
+        if isinstance(value, bytes | bytearray):
+            return bytes(value).decode("utf-8")
+        return value
+
+
 metadata = MetaData()
 
 MAX_NAME = 512  # job, context and type names
@@ -86,7 +121,7 @@ def _type_table(name: str) -> Table:
         name,
         metadata,
         Column("id", Integer, primary_key=True),
-        Column("name", String(MAX_NAME), nullable=False, unique=True),
+        Column("name", ExactString(MAX_NAME), nullable=False, unique=True),
         Column("properties", JSON, nullable=False, default=dict),
     )
 
@@ -103,7 +138,7 @@ artifact = Table(
     Column("uri", Text, nullable=False),
     Column("name", Text, nullable=False),
     Column("name_digest", String(64), nullable=False, index=True),
-    Column("version", String(MAX_VERSION), nullable=False, default=""),
+    Column("version", ExactString(MAX_VERSION), nullable=False, default=""),
     Column("properties", JSON, nullable=False, default=dict),
     Column("state", String(32), nullable=False),
     Column("create_time", _TS, nullable=False),
@@ -119,7 +154,7 @@ execution = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("type_id", ForeignKey("execution_type.id"), nullable=False),
-    Column("name", String(MAX_RUN_ID), nullable=False, index=True),
+    Column("name", ExactString(MAX_RUN_ID), nullable=False, index=True),
     Column("properties", JSON, nullable=False, default=dict),
     Column("state", String(16), nullable=False),
     Column("start_time", _TS),
@@ -138,7 +173,7 @@ context = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("type_id", ForeignKey("context_type.id"), nullable=False),
-    Column("name", String(MAX_NAME), nullable=False),
+    Column("name", ExactString(MAX_NAME), nullable=False),
     Column("properties", JSON, nullable=False, default=dict),
     Column("create_time", _TS, nullable=False),
     UniqueConstraint("type_id", "name", name="uq_context_type_name"),
@@ -186,9 +221,9 @@ ol_event = Table(
     "ol_event",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("run_id", String(MAX_RUN_ID), nullable=False),
+    Column("run_id", ExactString(MAX_RUN_ID), nullable=False),
     Column("event_type", String(16), nullable=False),
-    Column("job", String(MAX_NAME), nullable=False),
+    Column("job", ExactString(MAX_NAME), nullable=False),
     Column("job_namespace", String(MAX_NAME), nullable=False),
     # '' for START/COMPLETE/FAIL/ABORT (once per run); the event time for RUNNING/OTHER, which a
     # run may send many times.

@@ -23,10 +23,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-HEAD = "0002"
+HEAD = "0003"
 """The revision this code reads and writes."""
 FIRST = "0001"
-REVISIONS = ("0001", "0002")
+REVISIONS = ("0001", "0002", "0003")
 """Every revision, oldest first."""
 SCRIPTS = Path(__file__).resolve().parent
 VERSION_TABLE = "alembic_version"

@@ -36,11 +36,12 @@ class DatabaseSetupError(RuntimeError):
 
 @dataclass
 class Server:
-    """A running test server: ``base_url`` without a database, ``create_database(name)`` adds one."""
+    """A running test server: ``base_url`` without a database, ``create_database(name)`` adds one
+    (MariaDB's also takes ``collation=``, default ``utf8mb4_bin``)."""
 
     kind: str
     base_url: str
-    create_database: Callable[[str], str]
+    create_database: Callable[..., str]
 
 
 def postgres_bin() -> Path | None:
@@ -193,14 +194,14 @@ def mariadb_server() -> Iterator[Server]:
         base = f"mysql+pymysql://root@127.0.0.1:{port}"
         _wait_for_login(port, log)
 
-        def create_database(name: str) -> str:
+        def create_database(name: str, collation: str = "utf8mb4_bin") -> str:
             import pymysql
 
             conn = pymysql.connect(host="127.0.0.1", port=port, user="root")
             try:
                 with conn.cursor() as cursor:
                     cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 "
-                                   "COLLATE utf8mb4_bin")
+                                   f"COLLATE {collation}")
             finally:
                 conn.close()
             return f"{base}/{name}?charset=utf8mb4"

@@ -17,6 +17,7 @@ from lineage.store import MetadataStore
 from tests.lineage.conftest import T0
 
 BRONZE = "file:///lake/bronze/orders"
+JOB = "bronze_commandes_été_注文"  # non-ASCII: upgrades keep names byte for byte
 
 
 def test_head_matches_the_scripts_and_the_schema_module():
@@ -46,12 +47,12 @@ def _skeleton_store(url: str, *, stamped: bool) -> None:
     tables = {name: schema.metadata.tables[name] for name in old.tables if name != "alembic_version"}
     run_id = str(uuid.uuid4())
     payload = {"eventType": "COMPLETE", "eventTime": T0.isoformat(), "run": {"runId": run_id},
-               "job": {"namespace": "lakehouse", "name": "bronze_orders"},
+               "job": {"namespace": "lakehouse", "name": JOB},
                "producer": "urn:test", "schemaURL": "https://openlineage.io/spec/2-0-2/"
                "OpenLineage.json#/$defs/RunEvent"}
     with engine.begin() as conn:
         conn.execute(insert(tables["artifact_type"]).values(id=1, name="Dataset", properties={}))
-        conn.execute(insert(tables["execution_type"]).values(id=1, name="bronze_orders",
+        conn.execute(insert(tables["execution_type"]).values(id=1, name=JOB,
                                                              properties={}))
         for artifact_id, version in ((1, "3"), (2, "4")):
             conn.execute(insert(tables["artifact"]).values(
@@ -67,7 +68,7 @@ def _skeleton_store(url: str, *, stamped: bool) -> None:
             conn.execute(insert(tables["event"]).values(
                 artifact_id=artifact_id, execution_id=1, type="OUTPUT", time=T0))
         conn.execute(insert(tables["ol_event"]).values(
-            run_id=run_id, event_type="COMPLETE", job="bronze_orders", job_namespace="lakehouse",
+            run_id=run_id, event_type="COMPLETE", job=JOB, job_namespace="lakehouse",
             repeat_key="", event_time=T0, ingest_time=T0, payload=payload))
         if not stamped:
             conn.execute(text("DROP TABLE alembic_version"))  # the skeleton had no Alembic
@@ -96,18 +97,18 @@ def test_an_old_store_upgrades_in_place_and_keeps_its_data(store_url, stamped):
             numbers = conn.execute(select(schema.artifact.c.version, schema.artifact.c.version_number)
                                    .order_by(schema.artifact.c.id)).all()
         assert [tuple(row) for row in numbers] == [("3", 3), ("4", 4)]  # backfilled
-        (run,) = store.executions(job="bronze_orders")
+        (run,) = store.executions(job=JOB)
         assert run.state == "COMPLETE" and run.start_time == T0
         assert [e["run"]["runId"] for e in store.events()] == [run.run_id]
         # Resolving by table name goes through the new alias table, backfilled from the old rows.
         graph = upstream(store, "bronze.orders")
         assert graph.nodes[f"dataset:{BRONZE}"].latest_version == "4"
-        assert {n.label for n in graph.nodes.values()} == {"bronze.orders", "bronze_orders"}
+        assert {n.label for n in graph.nodes.values()} == {"bronze.orders", JOB}
         # New events land next to the old ones.
         event = json.loads(json.dumps(store.events()[0]))
         event["run"]["runId"] = str(uuid.uuid4())
         assert store.ingest(event) is True
-        assert len(store.executions(job="bronze_orders")) == 2
+        assert len(store.executions(job=JOB)) == 2
     finally:
         store.close()
     reopened = MetadataStore(store_url)  # already at HEAD: nothing to do, nothing lost
