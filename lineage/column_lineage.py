@@ -1,7 +1,8 @@
 """Column-level lineage of a SQL transform, read off its syntax tree with sqlglot.
 
     column_lineage(sql, dialect="spark")
-    -> {"city": [("silver.customers", "city")], "customer_sk": [("silver.customers", "customer_id")]}
+    -> {"city": [Source("silver.customers", "city", "IDENTITY", False)],
+        "customer_sk": [Source("silver.customers", "customer_id", "TRANSFORMATION", True)]}
 
 ``sql`` is the transform that builds one table: a ``SELECT``, an ``INSERT INTO … SELECT`` or a
 ``MERGE INTO … USING … WHEN … THEN UPDATE SET / INSERT``. Every output column maps to the source
@@ -10,21 +11,45 @@ inputs), followed through subqueries, CTEs, joins and ``UNION``. Columns used on
 join are not listed; a column of the MERGE target that feeds its own update (``t.x``) is not a
 source. Literals and parameters (``:effective_at``) have no lineage.
 
+Each source says how the value is derived, as the OpenLineage ``DIRECT`` transformation subtypes:
+``IDENTITY`` (the column as it is, maybe renamed), ``TRANSFORMATION`` (computed from it: a function,
+arithmetic, a cast) or ``AGGREGATION`` (an aggregate over it), with ``masking`` when a hash stands
+between the two (the value cannot be read back). Through subqueries, CTEs and the MERGE's source
+the strongest step wins: an identity of a hash is a masked transformation.
+
 :func:`to_locations` swaps table names for the dataset locations a job knows, ready for
 :class:`lineage.events.DatasetRef`'s ``column_lineage``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from lineage.errors import QueryError
 
-Sources = set[tuple[str, str]]  # (table, column)
+IDENTITY, TRANSFORMATION, AGGREGATION = "IDENTITY", "TRANSFORMATION", "AGGREGATION"
+_STRENGTH = {IDENTITY: 0, TRANSFORMATION: 1, AGGREGATION: 2}
+# Functions whose result does not let the input be read back: their outputs are masked.
+_HASH_FUNCTIONS = frozenset({
+    "md5", "sha", "sha1", "sha2", "sha256", "sha512", "hash", "xxhash64", "crc32",
+    "murmur3_hash", "farm_fingerprint", "cityhash64",
+})
 
 
-def column_lineage(sql: str, dialect: str = "spark") -> dict[str, list[tuple[str, str]]]:
-    """``{output column: [(source table, source column), ...]}`` of ``sql`` (sorted)."""
+class Source(NamedTuple):
+    """One column an output column is computed from, and how (an OpenLineage DIRECT subtype)."""
+
+    table: str  # the source table, or (after :func:`to_locations`) its dataset location
+    column: str
+    subtype: str = IDENTITY  # IDENTITY, TRANSFORMATION or AGGREGATION
+    masking: bool = False
+
+
+Sources = set[Source]
+
+
+def column_lineage(sql: str, dialect: str = "spark") -> dict[str, list[Source]]:
+    """``{output column: [Source(table, column, subtype, masking), ...]}`` of ``sql`` (sorted)."""
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import ParseError
@@ -48,13 +73,13 @@ def column_lineage(sql: str, dialect: str = "spark") -> dict[str, list[tuple[str
 
 
 def to_locations(
-    mapping: dict[str, list[tuple[str, str]]], locations: dict[str, str]
-) -> dict[str, list[tuple[str, str]]]:
+    mapping: dict[str, list[Source]], locations: dict[str, str]
+) -> dict[str, list[Source]]:
     """``mapping`` with each source table replaced by its location (tables not in
     ``locations`` are dropped: they are not datasets the run recorded), and columns left with no
     source (literals, parameters) dropped."""
     found = {
-        column: [(locations[table], name) for table, name in sources if table in locations]
+        column: [s._replace(table=locations[s.table]) for s in sources if s.table in locations]
         for column, sources in mapping.items()
     }
     return {column: sources for column, sources in found.items() if sources}
@@ -76,7 +101,7 @@ def _merge(tree: Any) -> dict[str, Sources]:
             if column.table == target_alias:
                 continue  # the target's own current value, not an input
             if column.table in ("", source_alias):
-                sources |= source_columns.get(column.name, set())
+                sources |= _through(source_columns.get(column.name, set()), column, expression)
         return sources
 
     for when in tree.args["whens"].expressions:
@@ -137,7 +162,7 @@ def _query(query: Any, ctes: dict[str, dict[str, Sources]]) -> dict[str, Sources
             continue
         sources: Sources = set()
         for column in projection.find_all(exp.Column):
-            sources |= _column(column, relations)
+            sources |= _through(_column(column, relations), column, projection.unalias())
         found[projection.alias_or_name] = sources
     return _Extended(starred, found) if starred else found
 
@@ -171,7 +196,7 @@ class _TableColumns(dict):
         self.table = table
 
     def get(self, name: str, default: Any = None) -> Sources:  # noqa: ARG002
-        return {(self.table, name)}
+        return {Source(self.table, name)}
 
 
 class _Extended(dict):
@@ -202,3 +227,33 @@ def _column(column: Any, relations: dict[str, dict[str, Sources]]) -> Sources:
         if isinstance(relation, _TableColumns) or column.name in relation:  # noqa: SIM102
             return relation.get(column.name, set())
     return set()
+
+
+def _through(sources: Sources, column: Any, expression: Any) -> Sources:
+    """``sources`` of ``column`` as seen through the ``expression`` it appears in: a column
+    standing alone keeps their subtypes; inside a function, arithmetic or cast it becomes a
+    transformation, inside an aggregate an aggregation, and behind a hash a masked one."""
+    from sqlglot import exp
+
+    subtype, masking = IDENTITY, False
+    node = column
+    while node is not expression and node.parent is not None:
+        node = node.parent
+        if isinstance(node, exp.AggFunc):
+            subtype = AGGREGATION
+        elif subtype == IDENTITY and not isinstance(node, exp.Paren):
+            subtype = TRANSFORMATION
+        masking = masking or _hashes(node)
+    return {
+        s._replace(subtype=max(s.subtype, subtype, key=_STRENGTH.__getitem__),
+                   masking=s.masking or masking)
+        for s in sources
+    }
+
+
+def _hashes(node: Any) -> bool:
+    from sqlglot import exp
+
+    if isinstance(node, exp.Anonymous):
+        return node.name.lower() in _HASH_FUNCTIONS
+    return isinstance(node, exp.Func) and node.key.lower() in _HASH_FUNCTIONS

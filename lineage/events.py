@@ -60,7 +60,10 @@ class DatasetRef:
     catalog name (``bronze.orders``); ``version`` the Delta version read or written (or a
     batch id for a landing folder); ``schema``
     ``(column, type)`` pairs; ``column_lineage`` maps an output column to the
-    ``(input dataset location, input column)`` pairs it was computed from.
+    ``(input dataset location, input column)`` pairs it was computed from, each optionally
+    followed by how (``subtype``: IDENTITY, TRANSFORMATION or AGGREGATION, and ``masking``), as
+    :class:`lineage.column_lineage.Source` gives them; the facet then carries them as DIRECT
+    transformations.
     """
 
     location: str
@@ -69,7 +72,7 @@ class DatasetRef:
     schema: tuple[tuple[str, str], ...] = ()
     row_count: int | None = None
     quality: QualityResult | None = None
-    column_lineage: dict[str, list[tuple[str, str]]] | None = None
+    column_lineage: dict[str, Sequence[tuple[Any, ...]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -322,9 +325,20 @@ def _column_lineage(mapping: dict[str, list[tuple[str, str]]]) -> Any:
 
     fields = {}
     for column, sources in sorted(mapping.items()):
+        # One input field per source column, with every way this output derives from it.
+        ways: dict[tuple[str, str], list[Any]] = {}
+        for location, input_column, *how in sources:
+            transformations = ways.setdefault((location, input_column), [])
+            if how:
+                subtype, masking = how[0], bool(how[1]) if len(how) > 1 else False
+                transformation = cl.Transformation(type="DIRECT", subtype=subtype,
+                                                   masking=masking)
+                if transformation not in transformations:
+                    transformations.append(transformation)
         input_fields = []
-        for location, input_column in sources:
+        for (location, input_column), transformations in ways.items():
             namespace, name = dataset_id(location)
-            input_fields.append(cl.InputField(namespace=namespace, name=name, field=input_column))
+            input_fields.append(cl.InputField(namespace=namespace, name=name, field=input_column,
+                                              transformations=transformations))
         fields[column] = cl.Fields(inputFields=input_fields)
     return cl.ColumnLineageDatasetFacet(fields=fields, producer=PRODUCER)
