@@ -145,6 +145,9 @@ class LineageHandler(BaseHTTPRequestHandler):
     server: LineageServer
     server_version = "lakehouse-lineage/1"
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as two writes; with Nagle's algorithm on, the body waited for the
+    # client's delayed ACK of the headers (40 ms a request: 20 events/s through POST).
+    disable_nagle_algorithm = True
 
     # ------------------------------------------------------------ dispatch
 
