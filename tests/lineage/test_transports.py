@@ -102,7 +102,8 @@ def test_none_emits_nothing(tmp_path):
     assert not (tmp_path / "lineage.db").exists() and not (tmp_path / "spool").exists()
 
 
-def test_http_outage_spools_and_replay_delivers_each_event_once(tmp_path, caplog):
+def test_http_outage_spools_and_replay_delivers_each_event_once(tmp_path, caplog, store):
+    """The endpoint is our lineage server in front of a store on each of the four backends."""
     port = free_port()  # nothing listens there yet: the endpoint is down
     endpoint = f"http://127.0.0.1:{port}"
     spool = tmp_path / "spool"
@@ -115,7 +116,6 @@ def test_http_outage_spools_and_replay_delivers_each_event_once(tmp_path, caplog
     assert len(spooled(waiting)) == 20
     assert "lineage endpoint" in caplog.text and "unreachable" in caplog.text
 
-    store = MetadataStore("sqlite://")
     server = make_server(store, "127.0.0.1", port)  # the endpoint comes back
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
@@ -135,7 +135,6 @@ def test_http_outage_spools_and_replay_delivers_each_event_once(tmp_path, caplog
     finally:
         server.shutdown()
         server.server_close()
-        store.close()
 
 
 def test_the_next_emit_delivers_what_an_outage_spooled(tmp_path):
