@@ -230,3 +230,58 @@ def test_ingest_many_is_all_or_nothing_and_names_the_bad_event(store, pipeline):
         store.ingest_many([*pipeline.events[:3], bad, *pipeline.events[3:]])
     assert store.events() == [] and store.executions() == []
     assert store.ingest_many([]) == 0
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql", "mariadb"])
+def test_concurrent_writers_record_every_event_once(request, backend, tmp_path):
+    """Parallel DAG runs: several processes' jobs write one store at once, sharing the DAG
+    context and the datasets (each run writes its own bronze version, and all read the same
+    landing folder); every event lands once, every dataset version is one artifact."""
+    import threading
+
+    from tests.lineage.conftest import new_store_url
+
+    url = new_store_url(request, backend, tmp_path)
+    store = MetadataStore(url)  # creates the schema once, before the writers race
+    writers, runs_each = 4, 6
+    batches = []
+    for writer in range(writers):
+        events = []
+        for index in range(runs_each):
+            version = writer * runs_each + index
+            common = {"namespace": "lakehouse", "job_name": "bronze_orders",
+                      "run_id": str(uuid.uuid4()),
+                      "parent": ParentRun("airflow", DAG, str(uuid.uuid4()))}
+            inputs = [DatasetRef(str(tmp_path / "landing"), table="landing.orders")]
+            outputs = [DatasetRef(str(tmp_path / "bronze"), table="bronze.orders",
+                                  version=version, row_count=version)]
+            for kind in ("START", "COMPLETE"):
+                events.append(json.loads(to_json(run_event(
+                    kind, event_time=T0 + timedelta(minutes=version), inputs=inputs,
+                    outputs=outputs if kind == "COMPLETE" else [], **common))))
+        batches.append(events)
+    errors = []
+
+    def write(events):
+        own = MetadataStore(url)  # one store (engine, known rows) per process, as in jobs
+        try:
+            for event in events:
+                own.ingest(event)
+        except Exception as err:  # noqa: BLE001 - reported by the assertion below
+            errors.append(err)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=write, args=(events,)) for events in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    assert _count(store, schema.ol_event) == writers * runs_each * 2
+    assert {r.state for r in store.executions(job="bronze_orders")} == {"COMPLETE"}
+    versions = [a.version for a in store.artifacts() if "bronze.orders" in a.tables]
+    assert sorted(versions, key=int) == [str(v) for v in range(writers * runs_each)]
+    assert len([a for a in store.artifacts() if "landing.orders" in a.tables]) == 1
+    assert {c.name for c in store.contexts("pipeline")} == {DAG}
+    store.close()
