@@ -321,6 +321,9 @@ def _sqlite_write_ahead_log(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
+    except Exception as err:  # noqa: BLE001 - sqlite3.OperationalError: opened read-only
+        log.debug("lineage store stays in its journal mode (%s): read-only?", err)
+    try:
         cursor.execute("PRAGMA synchronous=FULL")
     finally:
         cursor.close()

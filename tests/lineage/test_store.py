@@ -285,3 +285,23 @@ def test_concurrent_writers_record_every_event_once(request, backend, tmp_path):
     assert len([a for a in store.artifacts() if "landing.orders" in a.tables]) == 1
     assert {c.name for c in store.contexts("pipeline")} == {DAG}
     store.close()
+
+
+def test_a_sqlite_store_opened_read_only_still_answers(tmp_path, pipeline):
+    """An analyst's read-only connection to a store still in rollback-journal mode (as every
+    store made before write-ahead logging was): switching it to WAL is a write, so it is skipped
+    there, not an error."""
+    import sqlite3
+
+    path = tmp_path / "lineage.db"
+    writer = MetadataStore(f"sqlite:///{path}")
+    writer.ingest_many(pipeline.events)
+    writer.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode=DELETE").fetchone() == ("delete",)
+    reader = MetadataStore(f"sqlite:///file:{path}?mode=ro&uri=true")
+    assert len(reader.events()) == len(pipeline.events)
+    with pytest.raises(StoreUnavailableError, match="readonly database"):
+        reader.ingest(json.loads(json.dumps(pipeline.events[0]).replace(
+            pipeline.events[0]["run"]["runId"], str(uuid.uuid4()))))
+    reader.close()
