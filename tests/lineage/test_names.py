@@ -60,8 +60,10 @@ def test_longest_non_ascii_names_round_trip(store):
         location_key(location), version, (table,))
     graph = downstream(store, source)
     assert {n.label for n in graph.nodes.values()} == {source, job, table}
-    assert upstream(store, table).roots == (f"dataset:{location_key(location)}",)
-    assert upstream(store, location).roots == upstream(store, table).roots
+    by_table = upstream(store, table)
+    assert by_table.roots == (f"dataset:{location_key(location)}",)
+    assert by_table.nodes[by_table.roots[0]].latest_version == version
+    assert upstream(store, location).roots == by_table.roots
 
 
 def test_names_differing_only_by_case_accent_or_trailing_space_stay_apart(store):
