@@ -237,7 +237,7 @@ def test_every_command_has_help(command, capsys):
 
 def test_serve_answers_until_interrupted(recorded, tmp_path):
     env = {**os.environ, "LAKEHOUSE_HOME": str(tmp_path), "LAKEHOUSE_LINEAGE_URL": recorded["url"],
-           "PYTHONPATH": str(REPO)}
+           "PYTHONPATH": str(REPO), "PYTHONFAULTHANDLER": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "lineage", "serve", "--port", "0"],
         cwd=REPO, env=env, stderr=subprocess.PIPE, text=True,
@@ -251,6 +251,14 @@ def test_serve_answers_until_interrupted(recorded, tmp_path):
             assert len(json.loads(response.read())["runs"]) == 2
     finally:
         process.send_signal(signal.SIGINT)
-        code = process.wait(timeout=10)
-        process.stderr.close()
+        try:
+            code = process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            # Still running: SIGABRT makes faulthandler print where each thread is stuck.
+            process.send_signal(signal.SIGABRT)
+            process.wait(timeout=30)
+            pytest.fail("lineage serve did not stop within 30 s of Ctrl-C; its threads:\n"
+                        + process.stderr.read()[-6000:])
+        finally:
+            process.stderr.close()
     assert code == 0
