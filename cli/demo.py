@@ -40,6 +40,7 @@ def run_days(settings: Settings, dates: list[date], progress) -> list[DayRun]:
     import pendulum
 
     from cli.airflow_env import DAGS_FOLDER, configure_airflow
+    from lake.demo_source import environment_of
 
     configure_airflow(settings)
     from airflow.dag_processing.dagbag import DagBag
@@ -50,9 +51,11 @@ def run_days(settings: Settings, dates: list[date], progress) -> list[DayRun]:
     dag = bag.dags["retail_daily"]
     runs = []
     for day in dates:
-        progress(f"running retail_daily for {day} ...")
+        progress(f"running retail_daily for {day} ({environment_of(day)} feed) ...")
         started = time.perf_counter()
-        dag_run = dag.test(logical_date=pendulum.datetime(day.year, day.month, day.day, tz="UTC"))
+        conf = {"environment": environment_of(day)}
+        dag_run = dag.test(logical_date=pendulum.datetime(day.year, day.month, day.day, tz="UTC"),
+                           run_conf=conf)
         run = DayRun(day, str(dag_run.state), time.perf_counter() - started)
         for ti in dag_run.get_task_instances():
             if ti.start_date and ti.end_date:

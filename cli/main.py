@@ -64,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
                                       "retail_daily DAG for each day with real spark-submit jobs, "
                                       "then print tables, row counts, Delta versions and "
                                       "quarantine counts per rule.")
-    demo.add_argument("--days", type=int, default=3, help="consecutive logical dates (default 3)")
+    demo.add_argument("--days", type=int, default=4,
+                      help="consecutive logical dates (default 4: a new column, a type change, "
+                           "drift and a serving feed happen in the first four days)")
     demo.add_argument("--start", type=date.fromisoformat, default=date(2026, 1, 1),
                       help="first logical date, YYYY-MM-DD (default 2026-01-01)")
     demo.add_argument("--format", choices=("text", "json"), default="text")

@@ -15,6 +15,10 @@ One day of the **retail** source, from its file drop to the warehouse:
    and writes `fact_orders` keyed to the dimension versions valid at order time.
 
 Every step is idempotent for its logical date, and every task and Spark job emits OpenLineage.
+
+**Param** `environment` (default `default`: each contract's own default, e.g. TRAINING): the
+environment the day's feed comes from, e.g. `SERVING` for a live feed without labels. Trigger with
+config `{"environment": "SERVING"}`.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from pathlib import Path
 
 import pendulum
 from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import Asset, Param, dag, task
 
 from lake.settings import load_settings
 from lake.spark import spark_conf
@@ -53,7 +57,8 @@ def _spark_job(task_id: str, job: str, outlets: list[Asset], inlets: list[Asset]
     return SparkSubmitOperator(
         task_id=task_id,
         application=str(JOBS / f"{job}.py"),
-        application_args=["--ds", "{{ ds }}", "--source", SOURCE],
+        application_args=["--ds", "{{ ds }}", "--source", SOURCE,
+                          "--environment", "{{ params.environment }}"],
         conn_id="spark_default",
         conf=spark_conf(settings),
         env_vars=settings.as_env(),
@@ -74,6 +79,8 @@ def _spark_job(task_id: str, job: str, outlets: list[Asset], inlets: list[Asset]
     default_args={"owner": "data-platform", "retries": 1, "retry_delay": timedelta(seconds=15)},
     doc_md=__doc__,
     tags=["retail", "lakehouse"],
+    params={"environment": Param("default", type="string",
+                                 description="environment of the feed (contracts declare them)")},
 )
 def retail_daily():
     @task(outlets=LANDING, doc_md="Copy the day's drop into the immutable landing zone.")

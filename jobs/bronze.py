@@ -17,13 +17,16 @@ def body(spark, settings, args, record) -> None:
     result = ingest_batch(
         spark, landing_root=settings.landing_root, source=args.source,
         contracts=source_contracts(args.source), logical_date=args.logical_date,
-        batch_id=args.batch_id, ingested_at=datetime.now(UTC), force=args.force,
+        batch_id=args.batch_id, ingested_at=datetime.now(UTC), environment=args.environment,
+        force=args.force,
     )
     for dataset in result.inputs:
         folder = batch_dir(settings.landing_root, args.source, dataset, args.logical_date,
                            args.batch_id).parent.parent
         record.inputs.append(DatasetRef(location=str(folder), version=args.batch_id))
     record.outputs.extend(table_ref(spark, w) for w in result.writes.values())
+    record.parameters.update(
+        {f"contract.{name}": str(c.version) for name, c in result.contracts.items()})
 
 
 def main(argv: list[str] | None = None) -> int:

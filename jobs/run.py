@@ -35,6 +35,7 @@ class JobArgs:
     logical_date: date
     source: str
     force: bool
+    environment: str | None = None
 
     @property
     def batch_id(self) -> str:
@@ -50,8 +51,12 @@ def parse_args(job: str, description: str, argv: list[str] | None) -> JobArgs:
     parser.add_argument("--source", default="retail", help="source system (default: retail)")
     parser.add_argument("--force", action="store_true",
                         help="rewrite the batch even if it was already committed")
+    parser.add_argument("--environment", default=None,
+                        help="environment the batch comes from, as its contracts declare it "
+                             "(e.g. TRAINING or SERVING; default: each contract's default)")
     ns = parser.parse_args(argv)
-    return JobArgs(job, ns.ds, ns.source, ns.force)
+    environment = ns.environment if ns.environment not in (None, "", "default") else None
+    return JobArgs(job, ns.ds, ns.source, ns.force, environment)
 
 
 @dataclass
@@ -60,6 +65,7 @@ class RunRecord:
 
     inputs: list[DatasetRef] = field(default_factory=list)
     outputs: list[DatasetRef] = field(default_factory=list)
+    parameters: dict[str, str] = field(default_factory=dict)  # added to COMPLETE/FAIL
 
 
 def table_ref(spark: SparkSession, write: TableWrite,
@@ -116,7 +122,8 @@ def lineage_run(spark: SparkSession, settings: Settings, args: JobArgs) -> Itera
         "parent": parent_run(spark),
         "nominal_time": datetime.combine(args.logical_date, time(0), tzinfo=UTC),
         "parameters": {"ds": args.logical_date.isoformat(), "source": args.source,
-                       "batch_id": args.batch_id, "force": str(args.force).lower()},
+                       "batch_id": args.batch_id, "force": str(args.force).lower(),
+                       "environment": args.environment or "default"},
     }
     emit_safely(client, run_event("START", event_time=datetime.now(UTC), **common))
     record = RunRecord()
@@ -125,10 +132,16 @@ def lineage_run(spark: SparkSession, settings: Settings, args: JobArgs) -> Itera
     except BaseException as err:
         message = f"{type(err).__name__}: {err}"
         emit_safely(client, run_event("FAIL", event_time=datetime.now(UTC), error=message,
-                                      inputs=record.inputs, outputs=record.outputs, **common))
+                                      inputs=record.inputs, outputs=record.outputs,
+                                      **_with_parameters(common, record)))
         raise
     emit_safely(client, run_event("COMPLETE", event_time=datetime.now(UTC),
-                                  inputs=record.inputs, outputs=record.outputs, **common))
+                                  inputs=record.inputs, outputs=record.outputs,
+                                  **_with_parameters(common, record)))
+
+
+def _with_parameters(common: dict, record: RunRecord) -> dict:
+    return {**common, "parameters": {**common["parameters"], **record.parameters}}
 
 
 def run_job(job: str, description: str, argv: list[str] | None,
@@ -141,6 +154,8 @@ def run_job(job: str, description: str, argv: list[str] | None,
     from lake.spark import ensure_databases, get_session
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("great_expectations", "py4j"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     args = parse_args(job, description, argv)
     try:
         settings = load_settings()

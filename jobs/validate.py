@@ -6,7 +6,6 @@ import sys
 from datetime import UTC, datetime
 
 from jobs.run import read_ref, run_job, table_ref
-from lineage.events import QualityResult
 
 
 def body(spark, settings, args, record) -> None:
@@ -16,19 +15,35 @@ def body(spark, settings, args, record) -> None:
     results = validate_batch(
         spark, contracts=source_contracts(args.source), logical_date=args.logical_date,
         batch_id=args.batch_id, validated_at=datetime.now(UTC), gx_root=settings.gx_root,
-        force=args.force,
+        environment=args.environment, force=args.force,
     )
     for r in results:
-        quality = QualityResult(
-            row_count=r.counts.rows_in,
-            metrics={"rows_in": r.counts.rows_in, "rows_valid": r.counts.rows_valid,
-                     "rows_quarantined": r.counts.rows_quarantined,
-                     **{f"failed.{rule}": n for rule, n in r.counts.by_rule.items() if n}},
-            assertions=tuple((o.rule or o.expectation, o.success, o.column)
-                             for o in r.expectations.outcomes),
-        )
+        quality = quality_result(r)
         record.inputs.append(read_ref(spark, f"bronze.{r.dataset}", r.bronze_version, quality))
         record.outputs += [table_ref(spark, r.silver), table_ref(spark, r.quarantine)]
+        record.parameters[f"contract.{r.dataset}"] = str(r.contract.version)
+
+
+def quality_result(r):
+    """A dataset's validation as OpenLineage data-quality facets: counts, profile metrics, every
+    expectation's outcome and every anomaly (as a failed assertion)."""
+    from lake.rules import rules
+    from lineage.events import QualityResult
+
+    metrics = {"rows_in": r.counts.rows_in, "rows_valid": r.counts.rows_valid,
+               "rows_quarantined": r.counts.rows_quarantined,
+               "contract_version": r.contract.version, "anomalies": len(r.anomalies),
+               **{f"failed.{rule}": n for rule, n in r.counts.by_rule.items() if n}}
+    for name, p in r.profile.columns.items():
+        metrics[f"{name}.null_count"] = p.nulls
+        metrics.update({f"{name}.{k}": v for k, v in (("min", p.min), ("max", p.max))
+                        if v is not None})
+        if p.values:
+            metrics[f"{name}.distinct_count"] = len(p.values)
+    columns = {rule.name: rule.column for rule in rules(r.contract, r.environment)}
+    assertions = [(o.rule, o.success, columns.get(o.rule)) for o in r.expectations.outcomes]
+    assertions += [(f"anomaly:{a.type}", False, a.column) for a in r.anomalies]
+    return QualityResult(row_count=r.counts.rows_in, metrics=metrics, assertions=tuple(assertions))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,57 +13,77 @@ from typing import TYPE_CHECKING
 
 from lake.contract import Contract
 from lake.errors import IngestError
+from lake.landed_schema import ObservedColumn, from_schema, infer_text_columns
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
 RAW = "_raw"
 CORRUPT = "_corrupt_record"
-METADATA_COLUMNS = ("_rescued_data", "_source_file", "_ingested_at", "_batch_id")
+METADATA_COLUMNS = ("_rescued_data", "_source_file", "_ingested_at", "_batch_id", "_record_id")
 
 
 def bronze_ddl(contract: Contract) -> str:
-    """The bronze table's schema as DDL: contract columns then load metadata."""
+    """The bronze table's schema as DDL: contract columns then load metadata.
+
+    ``_record_id`` identifies a landed record for good (silver and quarantine keep it), so a
+    quarantined record can be replayed into silver exactly once.
+    """
     cols = [f"`{c.name}` {c.type}" for c in contract.columns]
     cols += ["_rescued_data STRING", "_source_file STRING", "_ingested_at TIMESTAMP",
-             "_batch_id STRING"]
+             "_batch_id STRING", "_record_id STRING"]
     return ", ".join(cols)
 
 
-def read_raw(spark: SparkSession, contract: Contract, path: str) -> DataFrame:
+def read_raw(spark: SparkSession, contract: Contract, path: str
+             ) -> tuple[DataFrame, tuple[ObservedColumn, ...]]:
     """Read landed files at ``path`` into (``_raw`` map<string,string>, ``_corrupt_record``,
-    ``_source_file``) rows. Fails with :class:`IngestError` naming the path if nothing is there."""
+    ``_source_file``) rows, with the columns the files hold (see :mod:`lake.landed_schema`).
+
+    Fails with :class:`IngestError` naming the path if nothing is there.
+    """
     from pyspark.errors import AnalysisException
-    from pyspark.sql import functions as F
 
     try:
-        if contract.format == "ndjson":
-            lines = spark.read.text(path).where(F.trim("value") != "")
-            parsed = lines.select(
-                F.from_json("value", "map<string,string>").alias(RAW),
-                F.col("value"),
-                F.col("_metadata.file_path").alias("_source_file"),
-            )
-            return parsed.select(
-                RAW, F.when(F.col(RAW).isNull(), F.col("value")).alias(CORRUPT), "_source_file"
-            )
-        if contract.format == "csv":
-            header = spark.read.option("header", True).csv(path).columns
-            schema = ", ".join(f"`{c}` STRING" for c in header) + f", {CORRUPT} STRING"
-            df = (
-                spark.read.option("header", True).option("mode", "PERMISSIVE")
-                .option("columnNameOfCorruptRecord", CORRUPT).schema(schema).csv(path)
-            )
-            return df.select(
-                _as_map(header), F.col(CORRUPT), F.col("_metadata.file_path").alias("_source_file")
-            )
-        df = spark.read.parquet(path)
-        return df.select(
-            _as_map(df.columns), F.lit(None).cast("string").alias(CORRUPT),
-            F.col("_metadata.file_path").alias("_source_file"),
-        )
+        return _read_raw(spark, contract, path)
     except AnalysisException as err:
         raise IngestError(f"cannot read {contract.format} files at {path}: {err}") from err
+
+
+def _read_raw(spark: SparkSession, contract: Contract, path: str
+              ) -> tuple[DataFrame, tuple[ObservedColumn, ...]]:
+    from pyspark.sql import functions as F
+
+    if contract.format == "ndjson":
+        lines = spark.read.text(path).where(F.trim("value") != "")
+        parsed = lines.select(
+            F.from_json("value", "map<string,string>").alias(RAW),
+            F.col("value"),
+            F.col("_metadata.file_path").alias("_source_file"),
+        )
+        raw = parsed.select(
+            RAW, F.when(F.col(RAW).isNull(), F.col("value")).alias(CORRUPT), "_source_file"
+        )
+        return raw, infer_text_columns(raw)
+    if contract.format == "csv":
+        header = spark.read.option("header", True).csv(path).columns
+        schema = ", ".join(f"`{c}` STRING" for c in header) + f", {CORRUPT} STRING"
+        df = (
+            spark.read.option("header", True).option("mode", "PERMISSIVE")
+            .option("columnNameOfCorruptRecord", CORRUPT).schema(schema).csv(path)
+        )
+        raw = df.select(
+            _as_map(header), F.col(CORRUPT), F.col("_metadata.file_path").alias("_source_file")
+        )
+        inferred = {c.name: c for c in infer_text_columns(raw)}
+        # a header column with no value at all is still a column of the file
+        return raw, tuple(inferred.get(c, ObservedColumn(c, "string", 0)) for c in header)
+    df = spark.read.parquet(path)
+    raw = df.select(
+        _as_map(df.columns), F.lit(None).cast("string").alias(CORRUPT),
+        F.col("_metadata.file_path").alias("_source_file"),
+    )
+    return raw, from_schema(df.schema)
 
 
 def _as_map(columns: list[str]) -> Column:
@@ -105,6 +125,7 @@ def to_bronze(contract: Contract, batch_id: str, ingested_at: datetime):
             F.col("_source_file"),
             F.lit(ingested_at).cast("timestamp").alias("_ingested_at"),
             F.lit(batch_id).alias("_batch_id"),
+            F.expr("uuid()").alias("_record_id"),
         )
 
     return transform

@@ -64,12 +64,13 @@ def table_version(spark: SparkSession, table: str) -> int | None:
 
 
 def write_batch(df: DataFrame, table: str, batch_id: str, *, where: str | None = None,
-                force: bool = False) -> TableWrite:
+                force: bool = False, txn_version: int = 0) -> TableWrite:
     """Replace ``batch_id``'s rows of the existing ``table`` with ``df``, at most once.
 
     ``where`` narrows the replaced rows further (default: ``_batch_id = '<batch_id>'``). Without
-    ``force`` a batch already committed is skipped (Delta transaction id); with it, the batch's
-    rows are replaced in one new version.
+    ``force`` a batch already committed at ``txn_version`` or later is skipped (Delta transaction
+    id); a higher ``txn_version`` (e.g. a newer contract version) replaces it. With ``force`` the
+    batch's rows are replaced in one new version.
     """
     spark = df.sparkSession
     location = table_location(spark, table)
@@ -79,7 +80,7 @@ def write_batch(df: DataFrame, table: str, batch_id: str, *, where: str | None =
     writer = df.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
     if not force:
         app_id = f"{table}:{predicate}" if where else f"{table}:{batch_id}"
-        writer = writer.option("txnAppId", app_id).option("txnVersion", 0)
+        writer = writer.option("txnAppId", app_id).option("txnVersion", txn_version)
     # Write by path: the catalog entry stays as created, and Hive's metastore is not asked to
     # "alter" a Delta table's schema on every overwrite.
     writer.save(location)

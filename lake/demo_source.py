@@ -34,6 +34,20 @@ Files of a drop (``out_dir``):
 
 - ``documents/``: 2-3 product images ``product_<id>.png``, 2 invoices ``invoice_<order_id>.pdf``
   for valid orders of the day, 2 support tickets ``ticket_<n>.txt``.
+
+Every order has ``payment`` (card, paypal, bank_transfer) and ``returned`` (the label a returns
+model learns from). Besides the daily dirt, the source changes over the first days, as real
+sources do:
+
+==============  ==============================================================================
+day             change
+==============  ==============================================================================
+EPOCH + 1       orders gain a ``channel`` field (web, app, store): a new column;
+                ``products.weight_g`` arrives as int64 instead of int32: a type change (widening)
+EPOCH + 2 on    ``payment`` shifts from mostly card to mostly paypal: categorical drift
+EPOCH + 3       a serving-style feed: orders without the ``returned`` label (environment
+                SERVING, see :func:`environment_of`); every other day is TRAINING
+==============  ==============================================================================
 """
 
 from __future__ import annotations
@@ -60,6 +74,14 @@ SEGMENTS = ("consumer", "corporate", "small_business")
 CUSTOMER_COLUMNS = ("customer_id", "name", "email", "city", "segment", "updated_at")
 UNKNOWN_CUSTOMER_IDS = ("C0000", "C9999")  # never issued, so orders using them break referential
 ORDER_LINES = 150
+CHANNEL_FROM = EPOCH + timedelta(days=1)
+WEIGHT_INT64_FROM = EPOCH + timedelta(days=1)
+PAYMENT_SHIFT_FROM = EPOCH + timedelta(days=2)
+SERVING_DAYS = frozenset({EPOCH + timedelta(days=3)})
+PAYMENTS = ("card", "paypal", "bank_transfer")
+_PAYMENT_WEIGHTS = (0.6, 0.3, 0.1)
+_SHIFTED_PAYMENT_WEIGHTS = (0.2, 0.7, 0.1)
+_CHANNELS = ("web", "app", "store")
 LATE_ORDERS, DUPLICATE_LINES, MISSING_KEYS = 3, 2, 2
 WRONG_TYPES, NEGATIVE_AMOUNTS, UNKNOWN_CUSTOMERS = 2, 2, 2
 
@@ -98,6 +120,7 @@ class _Product:
     category: str
     unit_price: float
     active: bool
+    weight_g: int
 
 
 @dataclass(frozen=True)
@@ -141,7 +164,8 @@ def _initial_state(seed: int) -> _State:
         name = f"{rng.choice(('Classic', 'Smart', 'Eco', 'Pro'))} {rng.choice(_PRODUCT_WORDS)}"
         price = round(rng.uniform(2.0, 250.0), 2)
         products[product_id] = _Product(
-            product_id, name, rng.choice(_CATEGORIES), price, number % 10 != 0
+            product_id, name, rng.choice(_CATEGORIES), price, number % 10 != 0,
+            rng.randrange(50, 5000),
         )
     return _State(EPOCH, customers, products, _issue_id(_INITIAL_CUSTOMERS + 1))
 
@@ -196,18 +220,35 @@ def _recent_states(seed: int, logical_date: date) -> list[_State]:
     return list(recent)
 
 
-def _order(rng: random.Random, order_id: str, customer_id: str, state: _State) -> dict[str, object]:
+def environment_of(logical_date: date) -> str:
+    """The environment of a day's drop: SERVING (no label) on :data:`SERVING_DAYS`, else
+    TRAINING."""
+    return "SERVING" if logical_date in SERVING_DAYS else "TRAINING"
+
+
+def _order(rng: random.Random, order_id: str, customer_id: str, state: _State,
+           today: date | None = None) -> dict[str, object]:
+    """One valid order placed on ``state.day``, as delivered on ``today`` (default: that day)."""
+    today = today or state.day
     product = rng.choice([p for p in state.products.values() if p.active])
     quantity = rng.randint(1, 5)
     order_ts = datetime.combine(state.day, time()) + timedelta(minutes=rng.randrange(24 * 60))
-    return {
+    weights = _SHIFTED_PAYMENT_WEIGHTS if today >= PAYMENT_SHIFT_FROM else _PAYMENT_WEIGHTS
+    order: dict[str, object] = {
         "order_id": order_id,
         "customer_id": customer_id,
         "product_id": product.product_id,
         "quantity": quantity,
         "amount": round(quantity * product.unit_price, 2),
         "order_ts": order_ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "payment": rng.choices(PAYMENTS, weights)[0],
+        "returned": rng.random() < 0.1,
     }
+    if today >= CHANNEL_FROM:
+        order["channel"] = rng.choice(_CHANNELS)
+    if today in SERVING_DAYS:
+        del order["returned"]
+    return order
 
 
 def _attributes(customer: _Customer) -> tuple[str, str, str]:
@@ -231,7 +272,7 @@ def _late_orders(rng: random.Random, states: list[_State]) -> list[dict[str, obj
         customer_id = rng.choice(changed or alive)
         used.add(customer_id)
         order_id = f"O{then.day:%Y%m%d}-{lag}{index:04d}"
-        orders.append(_order(rng, order_id, customer_id, then))
+        orders.append(_order(rng, order_id, customer_id, then, today.day))
     return orders
 
 
@@ -282,6 +323,7 @@ def _customers_csv(state: _State) -> bytes:
 
 def _write_products(path: Path, state: _State) -> None:
     products = [state.products[key] for key in sorted(state.products)]
+    weight = pa.int64() if state.day >= WEIGHT_INT64_FROM else pa.int32()
     schema = pa.schema(
         [
             ("product_id", pa.string()),
@@ -289,6 +331,7 @@ def _write_products(path: Path, state: _State) -> None:
             ("category", pa.string()),
             ("unit_price", pa.float64()),
             ("active", pa.bool_()),
+            ("weight_g", weight),
         ]
     )
     columns = {name: [getattr(p, name) for p in products] for name in schema.names}

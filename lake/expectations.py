@@ -59,6 +59,7 @@ _KINDS: dict[str, tuple[str, str]] = {
     "not_in_set": ("ExpectColumnValuesToNotBeInSet", "column"),
     "unique": ("ExpectColumnValuesToBeUnique", "column"),
     "compound_unique": ("ExpectCompoundColumnsToBeUnique", "columns"),
+    "passes_rule": ("ExpectRowsToPassRule", "column"),  # lake.gx_rules, on _failed_rules
 }
 KINDS = tuple(_KINDS)
 
@@ -78,6 +79,9 @@ class ExpectationSpec:
     max_value: float | None = None
     value_set: tuple = ()
     rule: str = ""
+    mostly: float = 1.0
+    description: str = ""
+    severity: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
@@ -106,6 +110,12 @@ class ExpectationSpec:
             raise LakehouseError(
                 f"ExpectationSpec {self.kind}:{self.column} needs a non-empty value_set=(...)"
             )
+        if self.kind == "passes_rule" and not self.rule:
+            raise LakehouseError("ExpectationSpec kind='passes_rule' needs rule=... (a contract "
+                                 "rule name in the _failed_rules column)")
+        if not 0 < self.mostly <= 1:
+            raise LakehouseError(f"ExpectationSpec {self.rule or self.kind}: mostly must be in "
+                                 f"(0, 1], got {self.mostly}")
         if not self.rule:
             object.__setattr__(self, "rule", f"{self.kind}:{target}")
 
@@ -321,17 +331,27 @@ def _batch_definition(context: Any, *, asset_name: str) -> Any:
 
 
 def _to_gx(gx: Any, spec: ExpectationSpec) -> Any:
+    common: dict[str, Any] = {"meta": {"rule": spec.rule, **(
+        {"severity": spec.severity} if spec.severity else {})}}
+    if spec.description:
+        common["description"] = f"{spec.rule}: {spec.description}" + (
+            f" (severity {spec.severity})" if spec.severity else "")
+    if spec.kind == "passes_rule":
+        from lake.gx_rules import ExpectRowsToPassRule
+
+        return ExpectRowsToPassRule(column=spec.column, rule=spec.rule, mostly=spec.mostly,
+                                    **common)
     expectation = getattr(gx.expectations, _KINDS[spec.kind][0])
-    meta = {"rule": spec.rule}
     if spec.kind == "compound_unique":
-        return expectation(column_list=list(spec.columns), meta=meta)
+        return expectation(column_list=list(spec.columns), **common)
+    mostly = {"mostly": spec.mostly} if spec.mostly < 1 else {}
     if spec.kind == "between":
-        return expectation(
-            column=spec.column, min_value=spec.min_value, max_value=spec.max_value, meta=meta
-        )
+        return expectation(column=spec.column, min_value=spec.min_value,
+                           max_value=spec.max_value, **mostly, **common)
     if spec.kind in ("in_set", "not_in_set"):
-        return expectation(column=spec.column, value_set=list(spec.value_set), meta=meta)
-    return expectation(column=spec.column, meta=meta)
+        return expectation(column=spec.column, value_set=list(spec.value_set), **mostly,
+                           **common)
+    return expectation(column=spec.column, **mostly, **common)
 
 
 def _outcomes(

@@ -1,8 +1,23 @@
 """Validation of one bronze batch: valid rows to silver, every failing row to quarantine.
 
-Each quarantined row keeps its bronze columns (raw values and ``_rescued_data``), the list of
-rules it failed and the contract version. The batch's counts (in, valid, quarantined, per rule)
-go to ``quarantine.batch_counts``; Great Expectations checks the same rules for the Data Docs.
+Per dataset, in dependency order (referenced datasets first), with the contract version in effect
+for the batch and the batch's environment:
+
+1. flag every row (:func:`lake.validation.flag_rows`) and persist the result;
+2. one aggregation counts rows in / valid / quarantined, failures per rule and the profile
+   statistics (:mod:`lake.profile`); a group-by adds value frequencies where needed;
+3. Great Expectations runs the suite generated from the contract on the persisted rows and
+   rebuilds the Data Docs (:func:`expectation_specs`);
+4. the anomaly report is computed (:mod:`lake.anomalies`).
+
+Only when every dataset passed its ``fail``-severity rules are rows written: silver, quarantine
+(each row with the rules it failed and the contract version), ``quarantine.batch_counts`` and
+``meta.anomalies``. Otherwise :class:`ContractViolation` stops the batch and nothing is written
+past bronze.
+
+Spark jobs per dataset, whatever the number of rules: one scan of the bronze batch (with one
+shuffle) that also counts (step 2), at most one group-by over the cached rows, a fixed few for
+GX (:mod:`lake.gx_rules`), and the two writes. ``tests/lake/test_validation_passes.py`` pins it.
 """
 
 from __future__ import annotations
@@ -13,116 +28,220 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lake.contract import Contract, rules
+from lake.anomalies import Anomaly, detect
+from lake.contract import Contract
 from lake.delta_io import TableWrite, delta_table, write_batch
+from lake.errors import ContractViolation, SchemaEvolutionError
 from lake.expectations import ExpectationSpec, SuiteResult, validate_dataframe
-from lake.tables import BATCH_COUNTS, create_lake_tables
-from lake.validation import FAILED, BatchCounts, count_batch, flag_rows, rule_names
+from lake.ingest import check_environment, environment_for
+from lake.profile import Profile, aggregates, from_aggregates, value_counts
+from lake.rules import Rule, rules
+from lake.tables import (
+    ANOMALIES,
+    BATCH_COUNTS,
+    SCHEMA_OBSERVATIONS,
+    SILVER_METADATA,
+    create_lake_tables,
+)
+from lake.validation import FAILED, BatchCounts, check_custom_rules, count_batch, flag_rows
+from lake.validation import is_quarantined as quarantined
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 log = logging.getLogger(__name__)
 
-# Referenced keys up to this size are also checked by Great Expectations (as a value set).
-GX_MAX_REFERENCE_KEYS = 10_000
-
 
 @dataclass(frozen=True)
 class DatasetValidation:
     dataset: str
+    environment: str
+    contract: Contract
     counts: BatchCounts
-    silver: TableWrite
-    quarantine: TableWrite
     expectations: SuiteResult
+    anomalies: tuple[Anomaly, ...]
+    profile: Profile
     bronze_version: int
+    silver: TableWrite | None = None
+    quarantine: TableWrite | None = None
+
+
+@dataclass
+class _Checked:
+    result: DatasetValidation
+    flagged: DataFrame
+    active: tuple[Rule, ...]
 
 
 def validate_batch(spark: SparkSession, *, contracts: dict[str, Contract], logical_date: date,
                    batch_id: str, validated_at: datetime, gx_root: Path,
-                   force: bool = False) -> list[DatasetValidation]:
-    """Validate one batch of every dataset, referenced datasets first."""
-    create_lake_tables(spark, contracts)
-    results = []
-    for name in _dependency_order(contracts):
-        contract = contracts[name]
-        bronze_version = delta_table(spark, f"bronze.{name}").history(1).first()["version"]
-        batch = spark.table(f"bronze.{name}").where(f"_batch_id = '{batch_id}'")
-        known = {
-            ref.dataset: spark.table(f"silver.{ref.dataset}")
-            .where(f"_batch_id <= '{batch_id}'").select(ref.key)
-            for ref in contract.references
-        }
-        flagged = batch.transform(flag_rows(contract, known)).persist()
-        try:
-            counts = count_batch(flagged, rule_names(contract))
-            silver_cols = [*contract.column_names, "_source_file", "_ingested_at", "_batch_id"]
-            silver = write_batch(
-                flagged.where(f"size({FAILED}) = 0").select(*silver_cols),
-                f"silver.{name}", batch_id, force=force,
-            )
-            quarantine = write_batch(
-                flagged.where(f"size({FAILED}) > 0").selectExpr(
-                    *batch.columns, FAILED, f"{contract.version} AS _contract_version"),
-                f"quarantine.{name}", batch_id, force=force,
-            )
-        finally:
-            flagged.unpersist()
-        expectations = validate_dataframe(
-            batch, suite_name=f"{contract.source}.{name}", specs=expectation_specs(contract, known),
-            gx_root=gx_root, batch_label=f"{name} batch {batch_id}",
-        )
-        log.info("%s batch %s: %s in, %s valid, %s quarantined", name, batch_id,
-                 counts.rows_in, counts.rows_valid, counts.rows_quarantined)
-        results.append(DatasetValidation(name, counts, silver, quarantine, expectations,
-                                         bronze_version))
-    _record_counts(spark, results, contracts, logical_date, batch_id, validated_at, force)
+                   environment: str | None = None, force: bool = False) -> list[DatasetValidation]:
+    """Validate one batch of every dataset (see module doc); the per-dataset results."""
+    from lake.contract_registry import in_effect
+
+    check_environment(contracts, environment)
+    effective = in_effect(spark, contracts, batch_id, validated_at)
+    create_lake_tables(spark, effective)
+    changes = _schema_changes(spark, batch_id)
+    previous = _previous_profiles(spark, batch_id)
+    checked: dict[str, _Checked] = {}
+    try:
+        for name in _dependency_order(effective):
+            checked[name] = _check(spark, effective[name], environment_for(effective[name],
+                                   environment), batch_id, gx_root, checked,
+                                   changes.get(name, []), previous.get(name))
+        _stop_on_failed_rules([c.result for c in checked.values()], batch_id)
+        results = [_write(c, batch_id, force) for c in checked.values()]
+    finally:
+        for c in checked.values():
+            c.flagged.unpersist()
+    _record(spark, results, logical_date, batch_id, validated_at, force)
     return results
 
 
-def expectation_specs(contract: Contract, known: dict[str, DataFrame]) -> list[ExpectationSpec]:
-    """The contract's rules as Great Expectations expectations."""
+def _check(spark: SparkSession, contract: Contract, env: str, batch_id: str, gx_root: Path,
+           done: dict[str, _Checked], changes: list[dict], previous: Profile | None) -> _Checked:
+    name = contract.dataset
+    bronze = delta_table(spark, f"bronze.{name}")
+    bronze_version = bronze.history(1).first()["version"]
+    batch = bronze.toDF().where(f"_batch_id = '{batch_id}'")
+    missing = [c for c in contract.column_names if c not in batch.columns]
+    if missing:
+        raise SchemaEvolutionError(
+            f"bronze.{name} has no columns {missing} of contract v{contract.version}; re-run the "
+            f"bronze task for batch {batch_id} so it is ingested with that contract version")
+    check_custom_rules(contract, batch)
+    active = rules(contract, env)
+    flagged = batch.transform(flag_rows(contract, _known_keys(spark, contract, batch_id, done),
+                                        environment=env)).persist()
+    counts, stats = count_batch(flagged, active,
+                                aggregates(contract, env, batch.columns, previous))
+    profile = from_aggregates(contract, env, batch.columns, counts.rows_in, stats)
+    value_counts(flagged, contract, profile)
+    expectations = validate_dataframe(
+        flagged, suite_name=f"{contract.source}.{name}", specs=expectation_specs(active),
+        gx_root=gx_root, batch_label=f"{name} batch {batch_id} ({env}, contract v{contract.version})")
+    anomalies = tuple(detect(contract, env, active, counts.by_rule, profile, previous, changes))
+    log.info("%s batch %s (%s, contract v%s): %s in, %s valid, %s quarantined, %s anomalies",
+             name, batch_id, env, contract.version, counts.rows_in, counts.rows_valid,
+             counts.rows_quarantined, len(anomalies))
+    result = DatasetValidation(name, env, contract, counts, expectations, anomalies, profile,
+                               bronze_version)
+    return _Checked(result, flagged, active)
+
+
+def _known_keys(spark: SparkSession, contract: Contract, batch_id: str,
+                done: dict[str, _Checked]) -> dict[str, DataFrame]:
+    """Keys of each referenced dataset: silver rows of earlier batches plus this batch's rows of
+    that dataset that passed (validated just before, not yet written)."""
+    from pyspark.sql import functions as F
+
+    known = {}
+    for ref in contract.references:
+        earlier = spark.table(f"silver.{ref.dataset}").where(F.col("_batch_id") < batch_id)
+        keys = earlier.select(ref.key)
+        if ref.dataset in done:
+            c = done[ref.dataset]
+            keys = keys.unionByName(c.flagged.where(~quarantined(c.active)).select(ref.key))
+        known[ref.dataset] = keys
+    return known
+
+
+def expectation_specs(active: tuple[Rule, ...]) -> list[ExpectationSpec]:
+    """The rules as a Great Expectations suite: GX's own ``between`` and ``in_set`` for ranges
+    and accepted values, :class:`lake.gx_rules.ExpectRowsToPassRule` for every other rule."""
     specs = []
-    for rule in rules(contract):
-        if rule.kind == "not_null":
-            specs.append(ExpectationSpec("not_null", column=rule.column, rule=rule.name))
-        elif rule.kind == "range":
+    for rule in active:
+        common = {"rule": rule.name, "mostly": rule.mostly, "description": rule.description,
+                  "severity": rule.severity}
+        if rule.kind == "range":
             specs.append(ExpectationSpec("between", column=rule.column, min_value=rule.min,
-                                         max_value=rule.max, rule=rule.name))
+                                         max_value=rule.max, **common))
         elif rule.kind == "accepted_values":
             specs.append(ExpectationSpec("in_set", column=rule.column, value_set=rule.values,
-                                         rule=rule.name))
-        elif rule.kind == "unique":
-            if len(contract.keys) == 1:
-                specs.append(ExpectationSpec("unique", column=contract.keys[0], rule=rule.name))
-            else:
-                specs.append(ExpectationSpec("compound_unique", columns=contract.keys,
-                                             rule=rule.name))
-        elif rule.kind == "duplicate":
-            specs.append(ExpectationSpec("compound_unique", columns=contract.column_names,
-                                         rule=rule.name))
-        elif rule.kind == "reference":
-            keys_df = known[rule.reference.dataset]
-            keys = [r[0] for r in keys_df.distinct().limit(GX_MAX_REFERENCE_KEYS + 1).collect()]
-            if len(keys) <= GX_MAX_REFERENCE_KEYS:
-                specs.append(ExpectationSpec("in_set", column=rule.column,
-                                             value_set=tuple(sorted(keys)), rule=rule.name))
+                                         **common))
+        else:
+            specs.append(ExpectationSpec("passes_rule", column=FAILED, **common))
     return specs
 
 
-def _record_counts(spark: SparkSession, results: list[DatasetValidation],
-                   contracts: dict[str, Contract], logical_date: date, batch_id: str,
-                   validated_at: datetime, force: bool) -> None:
-    """One row per dataset of the batch in ``quarantine.batch_counts``, in one commit."""
-    rows = [
-        (r.dataset, batch_id, logical_date, r.counts.rows_in, r.counts.rows_valid,
-         r.counts.rows_quarantined, {k: v for k, v in r.counts.by_rule.items() if v},
-         contracts[r.dataset].version, validated_at)
-        for r in results
-    ]
-    schema = delta_table(spark, BATCH_COUNTS).toDF().schema
-    write_batch(spark.createDataFrame(rows, schema=schema), BATCH_COUNTS, batch_id,
-                force=force)
+def _stop_on_failed_rules(results: list[DatasetValidation], batch_id: str) -> None:
+    """ContractViolation naming every ``fail`` rule whose failures exceed its ``mostly``."""
+    problems = []
+    for r in results:
+        for rule in rules(r.contract, r.environment):
+            failed = r.counts.by_rule.get(rule.name, 0)
+            if rule.severity == "fail" and failed > (1 - rule.mostly) * r.counts.rows_in:
+                share = failed / max(r.counts.rows_in, 1)
+                problems.append(f"{r.dataset}: {rule.name} failed on {failed} of "
+                                f"{r.counts.rows_in} rows ({share:.1%}; mostly {rule.mostly} "
+                                f"allows {1 - rule.mostly:.1%})")
+    if problems:
+        raise ContractViolation(
+            f"batch {batch_id} stopped by rules of severity fail: " + "; ".join(problems)
+            + ". Nothing was written past bronze; fix the data at the source and re-land it, "
+            "or change the rule's severity or mostly in its contract (with a new version)")
+
+
+def _write(c: _Checked, batch_id: str, force: bool) -> DatasetValidation:
+    from dataclasses import replace
+
+    r = c.result
+    txn = r.contract.version
+    bad = quarantined(c.active)
+    silver = write_batch(
+        c.flagged.where(~bad).select(*r.contract.column_names, *SILVER_METADATA),
+        f"silver.{r.dataset}", batch_id, force=force, txn_version=txn)
+    bronze_cols = [col for col in c.flagged.columns if col != FAILED]
+    quarantine = write_batch(
+        c.flagged.where(bad).selectExpr(*(f"`{col}`" for col in bronze_cols), FAILED,
+                                        f"{r.contract.version} AS _contract_version"),
+        f"quarantine.{r.dataset}", batch_id, force=force, txn_version=txn)
+    return replace(r, silver=silver, quarantine=quarantine)
+
+
+def _record(spark: SparkSession, results: list[DatasetValidation], logical_date: date,
+            batch_id: str, validated_at: datetime, force: bool) -> None:
+    """One row per dataset of the batch in ``quarantine.batch_counts`` and ``meta.anomalies``,
+    one commit each."""
+    txn = sum(r.contract.version for r in results)
+    counts = [(r.dataset, batch_id, logical_date, r.counts.rows_in, r.counts.rows_valid,
+               r.counts.rows_quarantined, {k: v for k, v in r.counts.by_rule.items() if v},
+               r.contract.version, validated_at) for r in results]
+    reports = [(r.dataset, batch_id, logical_date, r.environment, r.contract.version,
+                r.counts.rows_in, [_anomaly_row(a) for a in r.anomalies], r.profile.to_json(),
+                str(r.expectations.data_docs_index) if r.expectations.data_docs_index else None,
+                validated_at) for r in results]
+    for table, rows in ((BATCH_COUNTS, counts), (ANOMALIES, reports)):
+        schema = delta_table(spark, table).toDF().schema
+        write_batch(spark.createDataFrame(rows, schema=schema), table, batch_id, force=force,
+                    txn_version=txn)
+
+
+def _anomaly_row(a: Anomaly) -> tuple:
+    import json
+
+    return (a.type, a.column, a.severity, a.description, json.dumps(a.details, default=str))
+
+
+def _schema_changes(spark: SparkSession, batch_id: str) -> dict[str, list[dict]]:
+    """The schema changes bronze recorded for each dataset of the batch."""
+    from pyspark.sql import functions as F
+
+    rows = spark.table(SCHEMA_OBSERVATIONS).where(F.col("_batch_id") == batch_id).collect()
+    return {r["dataset"]: [c.asDict() for c in r["changes"]] for r in rows}
+
+
+def _previous_profiles(spark: SparkSession, batch_id: str) -> dict[str, Profile]:
+    """Each dataset's profile of its latest batch before ``batch_id``."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    latest = Window.partitionBy("dataset").orderBy(F.desc("_batch_id"))
+    rows = (spark.table(ANOMALIES).where(F.col("_batch_id") < batch_id)
+            .withColumn("_n", F.row_number().over(latest)).where("_n = 1")
+            .select("dataset", "profile").collect())
+    return {r["dataset"]: Profile.from_json(r["profile"]) for r in rows}
 
 
 def _dependency_order(contracts: dict[str, Contract]) -> list[str]:

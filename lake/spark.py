@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 DELTA_PACKAGES = "io.delta:delta-spark_4.1_2.13:4.3.0,io.delta:delta-storage:4.3.0"
-ZONES = ("bronze", "silver", "quarantine")
+ZONES = ("bronze", "silver", "quarantine", "meta")  # meta: contract versions, schemas, anomalies
 LOG4J_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
 
 
@@ -72,9 +72,16 @@ def get_session(settings: Settings, app_name: str = "lakehouse") -> SparkSession
     if settings.spark_master.startswith("local"):
         # PySpark starts its Python workers with $PYSPARK_PYTHON (default: python3 on PATH).
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # pandas-on-Spark (imported by Great Expectations) asks for this before any session starts
+    os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
     builder = SparkSession.builder.appName(app_name).master(settings.spark_master)
     spark = configure(builder, settings).getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
+    # PySpark logs every analysis error it raises, with the JVM stack, before the caller can
+    # handle it (an unknown table in `lakehouse sql` is a message, not a stack trace)
+    import logging
+
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     return spark
 
 

@@ -16,6 +16,23 @@ if TYPE_CHECKING:
 
 BATCH_COUNTS = "quarantine.batch_counts"
 DOCUMENTS = "bronze.documents"
+SCHEMA_OBSERVATIONS = "meta.schema_observations"
+ANOMALIES = "meta.anomalies"
+
+SCHEMA_OBSERVATIONS_DDL = (
+    "dataset STRING NOT NULL, _batch_id STRING NOT NULL, environment STRING NOT NULL, "
+    "contract_version INT NOT NULL, "
+    "columns ARRAY<STRUCT<name: STRING, type: STRING, non_null: BIGINT>> NOT NULL, "
+    "changes ARRAY<STRUCT<kind: STRING, column: STRING, contract_type: STRING, "
+    "observed_type: STRING, accepted: BOOLEAN>> NOT NULL, observed_at TIMESTAMP NOT NULL"
+)
+ANOMALIES_DDL = (
+    "dataset STRING NOT NULL, _batch_id STRING NOT NULL, logical_date DATE NOT NULL, "
+    "environment STRING NOT NULL, contract_version INT NOT NULL, row_count BIGINT NOT NULL, "
+    "anomalies ARRAY<STRUCT<type: STRING, column: STRING, severity: STRING, "
+    "description: STRING, details: STRING>> NOT NULL, "
+    "profile STRING NOT NULL, data_docs STRING, created_at TIMESTAMP NOT NULL"
+)
 
 BATCH_COUNTS_DDL = (
     "dataset STRING NOT NULL, _batch_id STRING NOT NULL, logical_date DATE NOT NULL, "
@@ -28,14 +45,17 @@ DOCUMENTS_DDL = (
     "page_count INT, text STRING, extraction_error STRING, "
     "_source_file STRING NOT NULL, _ingested_at TIMESTAMP NOT NULL, _batch_id STRING NOT NULL"
 )
+SILVER_METADATA = ("_source_file", "_ingested_at", "_batch_id", "_record_id")
 
 
 def silver_ddl(contract: Contract) -> str:
+    """Contract columns (NOT NULL where required in every environment) and load metadata."""
     cols = [
-        f"`{c.name}` {c.type}{'' if c.nullable else ' NOT NULL'}" for c in contract.columns
+        f"`{c.name}` {c.type}{'' if c.nullable or c.environments is not None else ' NOT NULL'}"
+        for c in contract.columns
     ]
     cols += ["_source_file STRING NOT NULL", "_ingested_at TIMESTAMP NOT NULL",
-             "_batch_id STRING NOT NULL"]
+             "_batch_id STRING NOT NULL", "_record_id STRING NOT NULL"]
     return ", ".join(cols)
 
 
@@ -64,23 +84,46 @@ def create_lake_tables(spark: SparkSession, contracts: dict[str, Contract]) -> N
     for name, contract in contracts.items():
         create_table(spark, f"bronze.{name}", bronze_ddl(contract), comment=contract.description)
         create_table(spark, f"silver.{name}", silver_ddl(contract), comment=contract.description,
-                     checks=_range_checks(contract))
+                     checks=silver_checks(contract))
         create_table(spark, f"quarantine.{name}", quarantine_ddl(contract),
                      comment=f"Rejected rows of {name}, with the rules each failed")
     create_table(spark, DOCUMENTS, DOCUMENTS_DDL, comment="Unstructured files in landing")
     create_table(spark, BATCH_COUNTS, BATCH_COUNTS_DDL,
                  comment="rows in / valid / quarantined per dataset and batch",
                  checks={"conservation": "rows_in = rows_valid + rows_quarantined"})
+    create_meta_tables(spark)
 
 
-def _range_checks(contract: Contract) -> dict[str, str]:
+def create_meta_tables(spark: SparkSession) -> None:
+    """Contract versions, the schemas batches landed with, and per-batch anomaly reports."""
+    from lake.contract_registry import CONTRACT_VERSIONS, CONTRACT_VERSIONS_DDL
+
+    create_table(spark, CONTRACT_VERSIONS, CONTRACT_VERSIONS_DDL,
+                 comment="Every accepted contract version, with its date and reason")
+    create_table(spark, SCHEMA_OBSERVATIONS, SCHEMA_OBSERVATIONS_DDL,
+                 comment="The columns each landed batch held and how they differ from the contract")
+    create_table(spark, ANOMALIES, ANOMALIES_DDL,
+                 comment="Anomaly report and data profile of every validated batch")
+
+
+def silver_checks(contract: Contract) -> dict[str, str]:
+    """CHECK constraints that hold for every silver row: the range, accepted-values and custom
+    rules whose failing rows are quarantined (a ``warn`` rule lets its rows through)."""
+    from lake.rules import rules
+
     checks = {}
-    for col in contract.columns:
-        if col.min is not None:
-            checks[f"{col.name}_min"] = f"{col.name} >= {col.min}"
-        if col.max is not None:
-            checks[f"{col.name}_max"] = f"{col.name} <= {col.max}"
-        if col.accepted_values:
-            values = ", ".join(f"'{v}'" for v in col.accepted_values)
-            checks[f"{col.name}_accepted"] = f"{col.name} IN ({values})"
+    for rule in rules(contract):
+        if not rule.quarantines:
+            continue
+        if rule.kind == "range":
+            if rule.min is not None:
+                checks[f"{rule.column}_min"] = f"`{rule.column}` >= {rule.min}"
+            if rule.max is not None:
+                checks[f"{rule.column}_max"] = f"`{rule.column}` <= {rule.max}"
+        elif rule.kind == "accepted_values":
+            values = ", ".join("'" + v.replace("'", "''") + "'" for v in rule.values)
+            checks[f"{rule.column}_accepted"] = f"`{rule.column}` IN ({values})"
+        elif rule.kind == "custom" and all(
+                c.environments is None for c in contract.custom_rules if rule.name == f"custom:{c.name}"):
+            checks[rule.name.replace(":", "_")] = rule.expr
     return checks

@@ -1,32 +1,41 @@
 """Row-level validation on Spark: every rule becomes a column expression, evaluated in one pass.
 
 :func:`flag_rows` adds ``_failed_rules`` (array of rule names, empty when the row is valid) to bronze
-rows. Great Expectations (``lake.expectations``) checks the same rules for the Data Docs and the
+rows. Great Expectations (``lake.expectations``) reports the same rules for the Data Docs and the
 lineage facets, but it returns only a sample of failing rows, so the row-level split that decides
 silver vs quarantine is done here, for every row.
 
-Cost: one scan of the batch, plus one shuffle for the duplicate/uniqueness windows and one
-broadcast join per reference (the referenced keys are small dimension keys).
+Cost, whatever the number of rules K: one scan of the batch with one shuffle (duplicates and key
+uniqueness share one window partitioned by the keys), plus one broadcast join per reference (the
+referenced keys are small dimension keys). :func:`count_batch` is one aggregation; with the flagged
+rows persisted, counting, Great Expectations and the silver/quarantine writes read the cache
+(see :mod:`lake.quarantine` for the job count of a whole batch).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from lake.contract import Contract, Rule, rules
+from lake.contract import Contract
+from lake.errors import ConfigError
+from lake.rules import MALFORMED, Rule, rules
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
 FAILED = "_failed_rules"
-MALFORMED = "malformed_record"
+__all__ = ["FAILED", "MALFORMED", "BatchCounts", "count_batch", "flag_rows", "is_quarantined"]
 
 
 @dataclass(frozen=True)
 class BatchCounts:
-    """The conservation law of a batch: ``rows_in == rows_valid + rows_quarantined``."""
+    """The conservation law of a batch: ``rows_in == rows_valid + rows_quarantined``.
+
+    ``rows_valid`` rows go to silver (rows failing only ``warn`` rules included); ``by_rule`` counts
+    the rows failing each rule, whatever its severity.
+    """
 
     rows_in: int
     rows_valid: int
@@ -38,57 +47,77 @@ class BatchCounts:
             raise AssertionError(f"rows lost in validation: {self}")
 
 
-def rule_names(contract: Contract) -> tuple[str, ...]:
-    return (MALFORMED, *(r.name for r in rules(contract)))
-
-
-def flag_rows(contract: Contract, known_keys: Mapping[str, DataFrame]):
+def flag_rows(contract: Contract, known_keys: Mapping[str, DataFrame], *,
+              environment: str | None = None, priority: str | None = None):
     """A transform adding ``_failed_rules`` to bronze rows of ``contract``'s dataset.
 
     ``known_keys`` maps a referenced dataset name to a one-column DataFrame of its known keys.
+    ``environment`` picks the rules (default: the contract's). Among exact copies the row with the
+    lowest ``priority`` column value is the original (default: any one of them).
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
+    active = rules(contract, environment)
+
     def transform(df: DataFrame) -> DataFrame:
-        rescued = F.from_json("_rescued_data", "map<string,string>")
-        df = df.withColumn("_rescued_map", rescued)
-        data_cols = [*contract.column_names, "_rescued_data"]
-        dup_window = Window.partitionBy(*data_cols).orderBy(F.lit(1))
-        df = df.withColumn("_dup_rank", F.row_number().over(dup_window))
+        df = df.withColumn("_rescued_map", F.from_json("_rescued_data", "map<string,string>"))
+        data_cols = [*(c for c in contract.column_names if c in df.columns), "_rescued_data"]
+        row = F.struct(*data_cols)
+        tiebreak = [F.col(priority)] if priority else []
         if contract.keys:
-            key_window = Window.partitionBy(*contract.keys)
-            first = F.when(F.col("_dup_rank") == 1, 1).otherwise(0)
-            df = df.withColumn("_key_count", F.sum(first).over(key_window))
-        ref_flags = []
-        for i, rule in enumerate(r for r in rules(contract) if r.kind == "reference"):
+            # One shuffle by key: exact copies sort next to each other (same hash), and the key's
+            # distinct records are counted over the same partitions.
+            by_key = Window.partitionBy(*contract.keys)
+            ordered = by_key.orderBy(F.xxhash64(*data_cols), *tiebreak)
+            df = df.withColumn("_dup", F.lag(row).over(ordered).eqNullSafe(row))
+            df = df.withColumn("_key_count",
+                               F.sum(F.when(F.col("_dup"), 0).otherwise(1)).over(by_key))
+        else:
+            copies = Window.partitionBy(*data_cols).orderBy(*(tiebreak or [F.lit(1)]))
+            df = df.withColumn("_dup", F.row_number().over(copies) > 1)
+        ref_ok: dict[str, str] = {}
+        for i, rule in enumerate(r for r in active if r.kind == "reference"):
             ref = rule.reference
             keys = known_keys[ref.dataset]
             ok = f"_ref_ok_{i}"
             matches = keys.select(F.col(keys.columns[0]).alias(f"_ref_key_{i}")).distinct()
-            df = df.join(
-                F.broadcast(matches.withColumn(ok, F.lit(True))),
-                F.col(ref.column) == F.col(f"_ref_key_{i}"),
-                "left",
-            ).drop(f"_ref_key_{i}")
-            ref_flags.append((rule, ok))
-        checks = [F.when(F.col("_rescued_map")[F.lit("_corrupt_record")].isNotNull(), F.lit(MALFORMED))]
-        for rule in rules(contract):
-            cond = _condition(rule, contract, dict((r.name, ok) for r, ok in ref_flags))
-            checks.append(F.when(cond, F.lit(rule.name)))
+            df = df.join(F.broadcast(matches.withColumn(ok, F.lit(True))),
+                         F.col(ref.column) == F.col(f"_ref_key_{i}"), "left").drop(f"_ref_key_{i}")
+            ref_ok[rule.name] = ok
+        checks = [F.when(_condition(rule, contract, ref_ok), F.lit(rule.name)) for rule in active]
         failed = F.filter(F.array(*checks), lambda x: x.isNotNull())
-        helpers = ["_rescued_map", "_dup_rank", *(["_key_count"] if contract.keys else []),
-                   *(ok for _, ok in ref_flags)]
+        helpers = ["_rescued_map", "_dup", *(["_key_count"] if contract.keys else []),
+                   *ref_ok.values()]
         return df.withColumn(FAILED, failed).drop(*helpers)
 
     return transform
 
 
+def check_custom_rules(contract: Contract, df: DataFrame) -> None:
+    """Resolve every custom rule's expression against ``df`` (no Spark job); ConfigError if bad."""
+    from pyspark.errors import PySparkException
+    from pyspark.sql import functions as F
+
+    for custom in contract.custom_rules:
+        try:
+            df.select(F.expr(custom.expr)).schema  # noqa: B018 - analysis only
+        except PySparkException as err:
+            first = str(err).strip().splitlines()[0]
+            raise ConfigError(
+                f"contract {contract.source}.{contract.dataset} v{contract.version}: custom rule "
+                f"{custom.name!r} ({custom.expr}) cannot run: {first}; fix its expr in the contract"
+            ) from err
+
+
 def _condition(rule: Rule, contract: Contract, ref_ok: dict[str, str]) -> Column:
+    """True when the row fails ``rule``."""
     from pyspark.sql import functions as F
 
     col = F.col(rule.column) if rule.column else None
     misfit = F.col("_rescued_map")[F.lit(rule.column)].isNotNull() if rule.column else None
+    if rule.kind == "malformed":
+        return F.col("_rescued_map")[F.lit("_corrupt_record")].isNotNull()
     if rule.kind == "type":
         return F.coalesce(misfit, F.lit(False))
     if rule.kind == "not_null":
@@ -100,31 +129,42 @@ def _condition(rule: Rule, contract: Contract, ref_ok: dict[str, str]) -> Column
     if rule.kind == "accepted_values":
         return F.coalesce(~col.isin(list(rule.values)), F.lit(False))
     if rule.kind == "duplicate":
-        return F.col("_dup_rank") > 1
+        return F.col("_dup")
     if rule.kind == "unique":
         keys_present = F.lit(True)
         for key in contract.keys:
             keys_present = keys_present & F.col(key).isNotNull()
-        return keys_present & (F.col("_dup_rank") == 1) & (F.col("_key_count") > 1)
+        return keys_present & ~F.col("_dup") & (F.col("_key_count") > 1)
     if rule.kind == "reference":
         return col.isNotNull() & F.col(ref_ok[rule.name]).isNull()
+    if rule.kind == "custom":
+        return F.coalesce(~F.expr(rule.expr), F.lit(False))
     raise ValueError(f"unknown rule kind {rule.kind!r}")
 
 
-def count_batch(flagged: DataFrame, names: tuple[str, ...]) -> BatchCounts:
-    """rows in / valid / quarantined and failures per rule, in one aggregation."""
+def is_quarantined(active: Sequence[Rule]) -> Column:
+    """True for a flagged row that failed a rule whose severity is not ``warn``."""
+    from pyspark.sql import functions as F
+
+    names = [r.name for r in active if r.quarantines]
+    return F.exists(FAILED, lambda name: name.isin(names)) if names else F.lit(False)
+
+
+def count_batch(flagged: DataFrame, active: Sequence[Rule],
+                extra: Sequence[Column] = ()) -> tuple[BatchCounts, dict[str, Any]]:
+    """Rows in / valid / quarantined, failures per rule, and the ``extra`` aggregates (aliased)
+    of the same rows, in one aggregation (one Spark job)."""
     from pyspark.sql import functions as F
 
     aggs = [
-        F.count(F.lit(1)).alias("rows_in"),
-        F.sum(F.when(F.size(FAILED) == 0, 1).otherwise(0)).alias("rows_valid"),
+        F.count(F.lit(1)).alias("_rows_in"),
+        F.sum(F.when(is_quarantined(active), 1).otherwise(0)).alias("_rows_quarantined"),
+        *(F.sum(F.when(F.array_contains(FAILED, rule.name), 1).otherwise(0)).alias(f"_r{i}")
+          for i, rule in enumerate(active)),
+        *extra,
     ]
-    aggs += [
-        F.sum(F.when(F.array_contains(FAILED, name), 1).otherwise(0)).alias(f"r{i}")
-        for i, name in enumerate(names)
-    ]
-    row = flagged.agg(*aggs).first()
-    rows_in = row["rows_in"]
-    rows_valid = row["rows_valid"] or 0
-    by_rule = {name: row[f"r{i}"] or 0 for i, name in enumerate(names)}
-    return BatchCounts(rows_in, rows_valid, rows_in - rows_valid, by_rule)
+    row = flagged.agg(*aggs).first().asDict()
+    rows_in = row.pop("_rows_in")
+    quarantined = row.pop("_rows_quarantined") or 0
+    by_rule = {rule.name: row.pop(f"_r{i}") or 0 for i, rule in enumerate(active)}
+    return BatchCounts(rows_in, rows_in - quarantined, quarantined, by_rule), row

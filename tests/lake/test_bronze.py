@@ -23,7 +23,8 @@ BATCH = "20260102"
 def _bronze(spark, dataset: str, path) -> tuple[list[Row], object]:
     """Bronze rows of the file at ``path`` (one Spark action) and the DataFrame's schema."""
     contract = CONTRACTS[dataset]
-    df = read_raw(spark, contract, str(path)).transform(to_bronze(contract, BATCH, INGESTED_AT))
+    raw, _ = read_raw(spark, contract, str(path))
+    df = raw.transform(to_bronze(contract, BATCH, INGESTED_AT))
     return df.collect(), df.schema
 
 
@@ -65,21 +66,37 @@ def test_ndjson_misfits_unknown_fields_and_unparsable_lines_are_rescued(spark, t
     ts = datetime(2026, 1, 1, 10)
     expected = [
         Row(order_id="O1", customer_id="C1", product_id="P1", quantity=2, amount=Decimal("12.50"),
-            order_ts=ts, _rescued_data=None),
+            order_ts=ts, payment=None, returned=None, _rescued_data=None),
         Row(order_id="O2", customer_id="C1", product_id="P2", quantity=None, amount=None,
-            order_ts=datetime(2026, 1, 1, 11),
+            order_ts=datetime(2026, 1, 1, 11), payment=None, returned=None,
             _rescued_data=_rescued(quantity="two", amount="12,50", coupon="WINTER")),
         Row(order_id="O3", customer_id="C2", product_id="P1", quantity=None, amount=Decimal("3.00"),
-            order_ts=None, _rescued_data=_rescued(quantity="2.5", order_ts="yesterday")),
+            order_ts=None, payment=None, returned=None,
+            _rescued_data=_rescued(quantity="2.5", order_ts="yesterday")),
         Row(order_id=None, customer_id=None, product_id=None, quantity=None, amount=None,
-            order_ts=None, _rescued_data=_rescued(_corrupt_record=lines[3])),
+            order_ts=None, payment=None, returned=None, _rescued_data=_rescued(_corrupt_record=lines[3])),
         Row(order_id=None, customer_id=None, product_id=None, quantity=None, amount=None,
-            order_ts=None, _rescued_data=_rescued(_corrupt_record=lines[4])),
+            order_ts=None, payment=None, returned=None, _rescued_data=_rescued(_corrupt_record=lines[4])),
     ]
     assertDataFrameEqual(_canonical(rows, contract.column_names), expected)
     assert {r["_batch_id"] for r in rows} == {BATCH}
     assert {r["_ingested_at"] for r in rows} == {INGESTED_AT.replace(tzinfo=None)}
     assert all(r["_source_file"].endswith(f"{tmp_path}/orders.ndjson") for r in rows)
+    assert len({r["_record_id"] for r in rows}) == len(rows), "every record gets its own id"
+
+
+def test_read_raw_reports_the_columns_and_types_the_files_hold(spark, tmp_path):
+    lines = [f'{{"order_id": "O{i}", "quantity": {i}, "amount": {i}.5, "coupon": "C{i}", '
+             f'"order_ts": "2026-01-0{1 + i % 9}T10:00:00Z", "returned": {str(i % 2 == 0).lower()}}}'
+             for i in range(40)]
+    lines.append('{"order_id": "O99", "quantity": "two"}')  # one misfit does not change a type
+    path = tmp_path / "orders.ndjson"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _, observed = read_raw(spark, CONTRACTS["orders"], str(path))
+    assert {c.name: c.type for c in observed} == {
+        "order_id": "string", "quantity": "int", "amount": "double", "coupon": "string",
+        "order_ts": "timestamp", "returned": "boolean"}
+    assert {c.name: c.non_null for c in observed}["quantity"] == 41
 
 
 def test_csv_extra_column_bad_value_and_ragged_rows_are_rescued(spark, tmp_path):
@@ -125,3 +142,16 @@ def test_read_raw_on_a_missing_path_names_the_path(spark, tmp_path, dataset):
     missing = tmp_path / "ds=2026-01-01" / "batch=20260101" / contract.file
     with pytest.raises(IngestError, match=re.escape(f"{contract.format} files at {missing}")):
         read_raw(spark, contract, str(missing))
+
+
+def test_parquet_columns_come_with_their_declared_types(spark, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "products.parquet"
+    table = pa.table({"product_id": ["P1"], "weight_g": pa.array([5], pa.int64()),
+                      "unit_price": pa.array([1.5], pa.float32())})
+    pq.write_table(table, path)
+    _, observed = read_raw(spark, CONTRACTS["products"], str(path))
+    assert [(c.name, c.type) for c in observed] == [
+        ("product_id", "string"), ("weight_g", "bigint"), ("unit_price", "float")]

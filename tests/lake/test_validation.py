@@ -13,7 +13,8 @@ from pyspark.testing import assertDataFrameEqual
 
 from lake.bronze import bronze_ddl
 from lake.contract import source_contracts
-from lake.validation import FAILED, MALFORMED, BatchCounts, count_batch, flag_rows, rule_names
+from lake.rules import rules
+from lake.validation import FAILED, MALFORMED, BatchCounts, count_batch, flag_rows
 
 CONTRACTS = source_contracts("retail")
 TS = datetime(2026, 1, 1, 10, 0)
@@ -24,11 +25,11 @@ ORDER_NOT_NULLS = [f"not_null:{c}" for c in CONTRACTS["orders"].column_names]
 
 
 def _order(order_id="O1", customer_id="C1", product_id="P1", quantity=1, amount="10.00",
-           order_ts=TS, rescued=None) -> tuple:
+           order_ts=TS, rescued=None, payment="card", returned=False) -> tuple:
     return (order_id, customer_id, product_id, quantity,
-            None if amount is None else Decimal(amount), order_ts,
+            None if amount is None else Decimal(amount), order_ts, payment, returned,
             None if rescued is None else json.dumps(rescued), "orders.ndjson", INGESTED_AT,
-            "20260102")
+            "20260102", f"r-{order_id}-{amount}")
 
 
 # (bronze row, the exact rules it must fail, in rule order)
@@ -38,7 +39,8 @@ ORDER_CASES = [
     (_order("O3", quantity=None, rescued={"quantity": "two"}), ["type:quantity"]),
     (_order("O4", quantity=None), ["not_null:quantity"]),
     (_order("O5", amount="-1.00"), ["range:amount"]),
-    (_order("O6", quantity=0), ["range:quantity"]),
+    # quantity 0 also breaks the custom rule amount <= quantity * 1000
+    (_order("O6", quantity=0), ["range:quantity", "custom:plausible_amount"]),
     (_order("O7", order_ts=None, rescued={"order_ts": "yesterday"}), ["type:order_ts"]),
     (_order("O8", amount="0.00"), []),  # the lower bound itself is valid
     # an exact duplicate line: the first copy is kept, the other flagged
@@ -53,10 +55,16 @@ ORDER_CASES = [
     (_order("O11", amount="6.00"), ["unique:order_id"]),
     (_order("O12", customer_id="C9"), [REF_CUSTOMER]),
     (_order("O13", product_id="P9"), [REF_PRODUCT]),
-    (_order("O14", customer_id="C9", quantity=0), ["range:quantity", REF_CUSTOMER]),
-    (_order(None, None, None, None, None, None, rescued={"_corrupt_record": '{"order_id": '}),
+    (_order("O14", customer_id="C9", quantity=0),
+     ["range:quantity", REF_CUSTOMER, "custom:plausible_amount"]),
+    (_order(None, None, None, None, None, None, rescued={"_corrupt_record": '{"order_id": '},
+            payment=None, returned=None),
      [MALFORMED, *ORDER_NOT_NULLS]),
+    (_order("O15", payment="cash"), ["accepted_values:payment"]),
+    # a warn rule flags the row and keeps it valid (counted, not quarantined)
+    (_order("O16", quantity=1, amount="1500.00"), ["custom:plausible_amount"]),
 ]
+WARNED = 1  # rows above failing only warn-severity rules
 
 
 def _flag(spark, dataset: str, rows: list[tuple], known: dict):
@@ -66,10 +74,12 @@ def _flag(spark, dataset: str, rows: list[tuple], known: dict):
 
 
 def _expected_counts(dataset: str, expected_rules: list[list[str]]) -> BatchCounts:
-    by_rule = Counter(rule for rules in expected_rules for rule in rules)
-    valid = sum(1 for rules in expected_rules if not rules)
+    active = rules(CONTRACTS[dataset])
+    warn_only = {r.name for r in active if not r.quarantines}
+    by_rule = Counter(rule for failed in expected_rules for rule in failed)
+    valid = sum(1 for failed in expected_rules if set(failed) <= warn_only)
     return BatchCounts(len(expected_rules), valid, len(expected_rules) - valid,
-                       {name: by_rule[name] for name in rule_names(CONTRACTS[dataset])})
+                       {r.name: by_rule[r.name] for r in active})
 
 
 @pytest.fixture(scope="module")
@@ -83,25 +93,27 @@ def known_keys(spark):
 def test_every_order_row_fails_exactly_its_rules(spark, known_keys):
     flagged = _flag(spark, "orders", [row for row, _ in ORDER_CASES], known_keys)
     actual = flagged.select("order_id", "customer_id", "product_id", "quantity", "amount",
-                            "order_ts", "_rescued_data", FAILED)
-    expected = [Row(*row[:7], rules) for row, rules in ORDER_CASES]
+                            "order_ts", "payment", "returned", "_rescued_data", FAILED)
+    expected = [Row(*row[:9], failed) for row, failed in ORDER_CASES]
     assertDataFrameEqual(actual, spark.createDataFrame(expected, actual.schema))
     # bronze columns pass through untouched (quarantine keeps them)
     assert flagged.columns == [*CONTRACTS["orders"].column_names, "_rescued_data", "_source_file",
-                               "_ingested_at", "_batch_id", FAILED]
+                               "_ingested_at", "_batch_id", "_record_id", FAILED]
 
 
 def test_count_batch_conserves_rows_and_counts_every_rule(spark, known_keys):
     flagged = _flag(spark, "orders", [row for row, _ in ORDER_CASES], known_keys)
-    counts = count_batch(flagged, rule_names(CONTRACTS["orders"]))
-    assert counts == _expected_counts("orders", [rules for _, rules in ORDER_CASES])
+    counts, _ = count_batch(flagged, rules(CONTRACTS["orders"]))
+    assert counts == _expected_counts("orders", [failed for _, failed in ORDER_CASES])
     assert counts.rows_in == counts.rows_valid + counts.rows_quarantined == len(ORDER_CASES)
+    valid_by_case = sum(1 for _, failed in ORDER_CASES if not failed)
+    assert counts.rows_valid == valid_by_case + WARNED
 
 
 def _customer(customer_id="C1", segment="consumer", city="Lisbon", updated_at=TS, rescued=None):
     return (customer_id, "Ana Silva", "ana@example.com", city, segment, updated_at,
             None if rescued is None else json.dumps(rescued), "customers.csv", INGESTED_AT,
-            "20260102")
+            "20260102", f"r-{customer_id}-{city}")
 
 
 CUSTOMER_CASES = [
@@ -120,9 +132,9 @@ def test_customer_rows_fail_accepted_values_and_keep_nullable_columns(spark):
     try:
         actual = flagged.select("customer_id", "city", "segment", "updated_at", "_rescued_data",
                                 FAILED)
-        expected = [Row(r[0], r[3], r[4], r[5], r[6], rules) for r, rules in CUSTOMER_CASES]
+        expected = [Row(r[0], r[3], r[4], r[5], r[6], failed) for r, failed in CUSTOMER_CASES]
         assertDataFrameEqual(actual, spark.createDataFrame(expected, actual.schema))
-        counts = count_batch(flagged, rule_names(CONTRACTS["customers"]))
+        counts, _ = count_batch(flagged, rules(CONTRACTS["customers"]))
     finally:
         flagged.unpersist()
-    assert counts == _expected_counts("customers", [rules for _, rules in CUSTOMER_CASES])
+    assert counts == _expected_counts("customers", [failed for _, failed in CUSTOMER_CASES])
