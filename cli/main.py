@@ -49,7 +49,10 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from cli.contract_cmd import add_contract_parser
     from cli.lineage_cmd import add_lineage_parser
+    from cli.quality_cmd import add_quality_parser
+    from cli.quarantine_cmd import add_quarantine_parser
 
     parser = argparse.ArgumentParser(
         prog="lakehouse",
@@ -83,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--limit", type=int, default=None, help="return at most N rows")
     sql.set_defaults(func=cmd_sql)
 
+    add_contract_parser(sub)
+    add_quality_parser(sub)
+    add_quarantine_parser(sub)
     add_lineage_parser(sub)
     return parser
 

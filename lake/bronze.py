@@ -99,29 +99,9 @@ def to_bronze(contract: Contract, batch_id: str, ingested_at: datetime):
     """A transform from :func:`read_raw` rows to bronze rows (use with ``df.transform``)."""
     from pyspark.sql import functions as F
 
-    known = list(contract.column_names)
-
     def transform(df: DataFrame) -> DataFrame:
-        typed = {c.name: F.col(RAW)[c.name].try_cast(c.type) for c in contract.columns}
-        misfits = F.map_filter(
-            F.create_map(*[
-                x for c in known
-                for x in (F.lit(c), F.when(typed[c].isNull(), F.col(RAW)[c]))
-            ]),
-            lambda _k, v: v.isNotNull(),
-        )
-        unknown = F.map_filter(F.col(RAW), lambda k, v: ~F.array_contains(F.lit(known), k) & v.isNotNull())
-        corrupt = F.map_filter(
-            F.create_map(F.lit(CORRUPT), F.col(CORRUPT)), lambda _k, v: v.isNotNull()
-        )
-        rescued = F.map_concat(
-            F.coalesce(misfits, F.create_map().cast("map<string,string>")),
-            F.coalesce(unknown, F.create_map().cast("map<string,string>")),
-            corrupt,
-        )
         return df.select(
-            *[typed[c].alias(c) for c in known],
-            F.when(F.size(rescued) > 0, F.to_json(rescued)).alias("_rescued_data"),
+            *typed_columns(contract),
             F.col("_source_file"),
             F.lit(ingested_at).cast("timestamp").alias("_ingested_at"),
             F.lit(batch_id).alias("_batch_id"),
@@ -129,3 +109,49 @@ def to_bronze(contract: Contract, batch_id: str, ingested_at: datetime):
         )
 
     return transform
+
+
+def typed_columns(contract: Contract) -> list[Column]:
+    """The contract's columns typed from ``_raw`` (with ``try_cast``) and ``_rescued_data``: JSON
+    of every value that did not fit, every field the contract does not know, and the raw text of
+    an unparsable record (``_corrupt_record``)."""
+    from pyspark.sql import functions as F
+
+    known = list(contract.column_names)
+    typed = {c.name: F.col(RAW)[c.name].try_cast(c.type) for c in contract.columns}
+    misfits = F.map_filter(
+        F.create_map(*[
+            x for c in known
+            for x in (F.lit(c), F.when(typed[c].isNull(), F.col(RAW)[c]))
+        ]),
+        lambda _k, v: v.isNotNull(),
+    )
+    unknown = F.map_filter(F.col(RAW), lambda k, v: ~F.array_contains(F.lit(known), k) & v.isNotNull())
+    corrupt = F.map_filter(
+        F.create_map(F.lit(CORRUPT), F.col(CORRUPT)), lambda _k, v: v.isNotNull()
+    )
+    rescued = F.map_concat(
+        F.coalesce(misfits, F.create_map().cast("map<string,string>")),
+        F.coalesce(unknown, F.create_map().cast("map<string,string>")),
+        corrupt,
+    )
+    return [*[typed[c].alias(c) for c in known],
+            F.when(F.size(rescued) > 0, F.to_json(rescued)).alias("_rescued_data")]
+
+
+def raw_of(columns: list[str]) -> list[Column]:
+    """The inverse of :func:`typed_columns` for stored bronze rows: ``_raw`` (each column's value
+    as text, the rescued text where the value did not fit, unknown fields) and
+    ``_corrupt_record``, so a row can be re-typed under another contract version."""
+    from pyspark.sql import functions as F
+
+    rescued = F.coalesce(F.from_json("_rescued_data", "map<string,string>"),
+                         F.create_map().cast("map<string,string>"))
+    stored = F.map_filter(
+        F.create_map(*[x for c in columns for x in (F.lit(c), F.col(f"`{c}`").cast("string"))]),
+        lambda _k, v: v.isNotNull())
+    fields = F.map_filter(rescued, lambda k, _v: k != F.lit(CORRUPT))
+    # rescued text wins over the (null) typed value of the same column
+    merged = F.map_concat(F.map_filter(stored, lambda k, _v: ~F.array_contains(F.map_keys(fields), k)),
+                          fields)
+    return [merged.alias(RAW), rescued[F.lit(CORRUPT)].alias(CORRUPT)]

@@ -95,6 +95,13 @@ def write_batch(df: DataFrame, table: str, batch_id: str, *, where: str | None =
     return TableWrite(table, last["version"], committed, location, rows)
 
 
+def batch_of(batch_id: str, datasets) -> str:
+    """The replaceWhere predicate of a batch's rows of ``datasets`` in a table shared by datasets
+    (and sources): each writer replaces only its own rows."""
+    names = ", ".join("'" + d.replace("'", "''") + "'" for d in sorted(datasets))
+    return f"_batch_id = '{batch_id}' AND dataset IN ({names})"
+
+
 @contextmanager
 def idempotent_dml(spark: SparkSession, app_id: str) -> Iterator[None]:
     """Run one Delta DML (MERGE/UPDATE) at most once per ``app_id``: a repeat is skipped by Delta."""

@@ -131,11 +131,12 @@ def _observation(name: str, batch_id: str, env: str, contract: Contract,
 def _record_observations(spark: SparkSession, rows: list[tuple], batch_id: str,
                          contracts: dict[str, Contract], force: bool) -> None:
     """One row per dataset of the batch in ``meta.schema_observations``, in one commit."""
-    from lake.delta_io import delta_table
+    from lake.delta_io import batch_of, delta_table
 
     schema = delta_table(spark, SCHEMA_OBSERVATIONS).toDF().schema
     write_batch(spark.createDataFrame(rows, schema=schema), SCHEMA_OBSERVATIONS, batch_id,
-                force=force, txn_version=sum(c.version for c in contracts.values()))
+                where=batch_of(batch_id, [r[0] for r in rows]), force=force,
+                txn_version=sum(c.version for c in contracts.values()))
 
 
 def read_documents(spark: SparkSession, folder: str, batch_id: str,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame
+    from pyspark.sql import Column, DataFrame
     from pyspark.sql.types import DataType, StructType
 
 CANDIDATE_TYPES = ("int", "bigint", "double", "boolean", "date", "timestamp")
@@ -60,23 +60,26 @@ def infer_text_columns(raw: DataFrame) -> tuple[ObservedColumn, ...]:
     from pyspark.sql import functions as F
 
     pairs = raw.select(F.explode(RAW).alias("name", "value"))
-    value = F.col("value")
-
-    def fits(type_: str):
-        if type_ == "date":  # Spark casts "2026-01-01T10:00" to a date; a date is a date only
-            return F.when(value.rlike(r"^\s*\d{4}-\d{1,2}-\d{1,2}\s*$"), value.try_cast("date"))
-        return value.try_cast(type_)
-
-    stats = pairs.groupBy("name").agg(
-        F.count("value").alias("non_null"),
-        *(F.count(fits(t)).alias(f"fit_{t}") for t in CANDIDATE_TYPES),
-    )
+    stats = pairs.groupBy("name").agg(F.count("value").alias("non_null"),
+                                      *fit_aggregates(F.col("value")))
     out = []
     for row in sorted(stats.collect(), key=lambda r: r["name"]):
         if row["name"] == CORRUPT:
             continue
         out.append(ObservedColumn(row["name"], consensus_type(row.asDict()), row["non_null"]))
     return tuple(out)
+
+
+def fit_aggregates(value: Column) -> list[Column]:
+    """``fit_<type>``: how many of the text ``value``s cast to each candidate type."""
+    from pyspark.sql import functions as F
+
+    def fits(type_: str) -> Column:
+        if type_ == "date":  # Spark casts "2026-01-01T10:00" to a date; a date is a date only
+            return F.when(value.rlike(r"^\s*\d{4}-\d{1,2}-\d{1,2}\s*$"), value.try_cast("date"))
+        return value.try_cast(type_)
+
+    return [F.count(fits(t)).alias(f"fit_{t}") for t in CANDIDATE_TYPES]
 
 
 def consensus_type(stats: dict) -> str:

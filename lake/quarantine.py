@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from lake.anomalies import Anomaly, detect
 from lake.contract import Contract
-from lake.delta_io import TableWrite, delta_table, write_batch
+from lake.delta_io import TableWrite, batch_of, delta_table, write_batch
 from lake.errors import ContractViolation, SchemaEvolutionError
 from lake.expectations import ExpectationSpec, SuiteResult, validate_dataframe
 from lake.ingest import check_environment, environment_for
@@ -212,10 +212,11 @@ def _record(spark: SparkSession, results: list[DatasetValidation], logical_date:
                 r.counts.rows_in, [_anomaly_row(a) for a in r.anomalies], r.profile.to_json(),
                 str(r.expectations.data_docs_index) if r.expectations.data_docs_index else None,
                 validated_at) for r in results]
+    where = batch_of(batch_id, [r.dataset for r in results])
     for table, rows in ((BATCH_COUNTS, counts), (ANOMALIES, reports)):
         schema = delta_table(spark, table).toDF().schema
-        write_batch(spark.createDataFrame(rows, schema=schema), table, batch_id, force=force,
-                    txn_version=txn)
+        write_batch(spark.createDataFrame(rows, schema=schema), table, batch_id, where=where,
+                    force=force, txn_version=txn)
 
 
 def _anomaly_row(a: Anomaly) -> tuple:

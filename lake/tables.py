@@ -83,8 +83,9 @@ def create_lake_tables(spark: SparkSession, contracts: dict[str, Contract]) -> N
     """Bronze, silver and quarantine tables for every contract, and the shared audit tables."""
     for name, contract in contracts.items():
         create_table(spark, f"bronze.{name}", bronze_ddl(contract), comment=contract.description)
-        create_table(spark, f"silver.{name}", silver_ddl(contract), comment=contract.description,
-                     checks=silver_checks(contract))
+        if not create_table(spark, f"silver.{name}", silver_ddl(contract),
+                            comment=contract.description, checks=silver_checks(contract)):
+            sync_checks(spark, f"silver.{name}", silver_checks(contract))
         create_table(spark, f"quarantine.{name}", quarantine_ddl(contract),
                      comment=f"Rejected rows of {name}, with the rules each failed")
     create_table(spark, DOCUMENTS, DOCUMENTS_DDL, comment="Unstructured files in landing")
@@ -104,6 +105,32 @@ def create_meta_tables(spark: SparkSession) -> None:
                  comment="The columns each landed batch held and how they differ from the contract")
     create_table(spark, ANOMALIES, ANOMALIES_DDL,
                  comment="Anomaly report and data profile of every validated batch")
+
+
+def sync_checks(spark: SparkSession, table: str, wanted: dict[str, str]) -> None:
+    """Make ``table``'s CHECK constraints the ``wanted`` ones (a new contract version may relax
+    or add rules). A new check that existing rows break is left out, with a warning: it could
+    not hold."""
+    import logging
+
+    from pyspark.errors import PySparkException
+
+    prefix = "delta.constraints."
+    current = {r["key"][len(prefix):]: r["value"]
+               for r in spark.sql(f"SHOW TBLPROPERTIES {table}").collect()
+               if r["key"].startswith(prefix)}
+    for name in current:
+        if name.lower() not in {w.lower() for w in wanted}:
+            spark.sql(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+    for name, expr in wanted.items():
+        if name.lower() in {c.lower() for c in current}:
+            continue
+        try:
+            spark.sql(f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({expr})")
+        except PySparkException as err:
+            logging.getLogger(__name__).warning(
+                "%s: CHECK %s (%s) not added, existing rows break it: %s", table, name, expr,
+                str(err).splitlines()[0])
 
 
 def silver_checks(contract: Contract) -> dict[str, str]:
