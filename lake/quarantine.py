@@ -15,15 +15,18 @@ Only when every dataset passed its ``fail``-severity rules are rows written: sil
 ``meta.anomalies``. Otherwise :class:`ContractViolation` stops the batch and nothing is written
 past bronze.
 
-Spark jobs per dataset, whatever the number of rules: one scan of the bronze batch (with one
-shuffle) that also counts (step 2), at most one group-by over the cached rows, a fixed few for
-GX (:mod:`lake.gx_rules`), and the two writes. ``tests/lake/test_validation_passes.py`` pins it.
+Passes over the data, whatever the number of rules K: the bronze batch is read once (step 1,
+materialised by step 2's aggregation); everything after reads the persisted flagged rows: one
+group-by (step 2's value counts), GX's bundled metrics (:mod:`lake.gx_rules`) and the two writes.
+In Spark jobs that is 13 before the writes for a dataset with a reference (adaptive execution runs
+each shuffle and broadcast as a job of its own); ``tests/lake/test_validation_passes.py`` checks
+the count does not change with K.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -110,23 +113,35 @@ def _check(spark: SparkSession, contract: Contract, env: str, batch_id: str, gx_
         raise SchemaEvolutionError(
             f"bronze.{name} has no columns {missing} of contract v{contract.version}; re-run the "
             f"bronze task for batch {batch_id} so it is ingested with that contract version")
+    checked = evaluate(contract, env, batch, _known_keys(spark, contract, batch_id, done),
+                       gx_root=gx_root, label=f"{name} batch {batch_id}", changes=changes,
+                       previous=previous)
+    checked.result = replace(checked.result, bronze_version=bronze_version)
+    return checked
+
+
+def evaluate(contract: Contract, env: str, batch: DataFrame, known: dict[str, DataFrame], *,
+             gx_root: Path, label: str, changes: list[dict] = (),
+             previous: Profile | None = None) -> _Checked:
+    """Steps 1-4 of the module doc on ``batch`` (bronze rows); the flagged rows stay persisted
+    for the writes (the caller unpersists them)."""
     check_custom_rules(contract, batch)
     active = rules(contract, env)
-    flagged = batch.transform(flag_rows(contract, _known_keys(spark, contract, batch_id, done),
-                                        environment=env)).persist()
+    flagged = batch.transform(flag_rows(contract, known, environment=env)).persist()
     counts, stats = count_batch(flagged, active,
                                 aggregates(contract, env, batch.columns, previous))
     profile = from_aggregates(contract, env, batch.columns, counts.rows_in, stats)
     value_counts(flagged, contract, profile)
     expectations = validate_dataframe(
-        flagged, suite_name=f"{contract.source}.{name}", specs=expectation_specs(active),
-        gx_root=gx_root, batch_label=f"{name} batch {batch_id} ({env}, contract v{contract.version})")
+        flagged, suite_name=f"{contract.source}.{contract.dataset}",
+        specs=expectation_specs(active), gx_root=gx_root,
+        batch_label=f"{label} ({env}, contract v{contract.version})")
     anomalies = tuple(detect(contract, env, active, counts.by_rule, profile, previous, changes))
-    log.info("%s batch %s (%s, contract v%s): %s in, %s valid, %s quarantined, %s anomalies",
-             name, batch_id, env, contract.version, counts.rows_in, counts.rows_valid,
-             counts.rows_quarantined, len(anomalies))
-    result = DatasetValidation(name, env, contract, counts, expectations, anomalies, profile,
-                               bronze_version)
+    log.info("%s (%s, contract v%s): %s in, %s valid, %s quarantined, %s anomalies", label, env,
+             contract.version, counts.rows_in, counts.rows_valid, counts.rows_quarantined,
+             len(anomalies))
+    result = DatasetValidation(contract.dataset, env, contract, counts, expectations, anomalies,
+                               profile, bronze_version=-1)
     return _Checked(result, flagged, active)
 
 
@@ -184,8 +199,6 @@ def _stop_on_failed_rules(results: list[DatasetValidation], batch_id: str) -> No
 
 
 def _write(c: _Checked, batch_id: str, force: bool) -> DatasetValidation:
-    from dataclasses import replace
-
     r = c.result
     txn = r.contract.version
     bad = quarantined(c.active)

@@ -53,7 +53,7 @@ def flag_rows(contract: Contract, known_keys: Mapping[str, DataFrame], *,
 
     ``known_keys`` maps a referenced dataset name to a one-column DataFrame of its known keys.
     ``environment`` picks the rules (default: the contract's). Among exact copies the row with the
-    lowest ``priority`` column value is the original (default: any one of them).
+    lowest ``priority`` column value, then ``_record_id``, is the original.
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
@@ -64,7 +64,10 @@ def flag_rows(contract: Contract, known_keys: Mapping[str, DataFrame], *,
         df = df.withColumn("_rescued_map", F.from_json("_rescued_data", "map<string,string>"))
         data_cols = [*(c for c in contract.column_names if c in df.columns), "_rescued_data"]
         row = F.struct(*data_cols)
-        tiebreak = [F.col(priority)] if priority else []
+        # _record_id last: re-computing the flags (a retried task, a second write) picks the same
+        # copy as the original
+        tiebreak = [*([F.col(priority)] if priority else []),
+                    *([F.col("_record_id")] if "_record_id" in df.columns else [])]
         if contract.keys:
             # One shuffle by key: exact copies sort next to each other (same hash), and the key's
             # distinct records are counted over the same partitions.
