@@ -13,7 +13,7 @@ from lake.settings import Settings
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-ZONE_TABLES = ("bronze", "silver", "quarantine", "warehouse")
+ZONE_TABLES = ("bronze", "silver", "quarantine", "meta", "warehouse")
 
 
 @dataclass
@@ -72,8 +72,9 @@ def run_days(settings: Settings, dates: list[date], progress) -> list[DayRun]:
 
 def summarize(spark: SparkSession, settings: Settings) -> dict[str, Any]:
     """Tables with rows and Delta versions, quarantine counts per rule, where to look next."""
+    from lake.contract_registry import CONTRACT_VERSIONS
     from lake.delta_io import table_version
-    from lake.tables import BATCH_COUNTS
+    from lake.tables import ANOMALIES, BATCH_COUNTS
 
     tables = []
     for db in ZONE_TABLES:
@@ -88,9 +89,22 @@ def summarize(spark: SparkSession, settings: Settings) -> dict[str, Any]:
         .groupBy("dataset", "rule").sum("n").orderBy("dataset", "rule").collect()
     ):
         rules.setdefault(row["dataset"], {})[row["rule"]] = row["sum(n)"]
+    anomalies: dict[str, dict[str, int]] = {}
+    for row in (
+        spark.table(ANOMALIES).selectExpr("dataset", "explode(anomalies) AS a")
+        .groupBy("dataset", "a.type").count().orderBy("dataset", "type").collect()
+    ):
+        anomalies.setdefault(row["dataset"], {})[row["type"]] = row["count"]
+    contracts = {
+        r["dataset"]: r["version"]
+        for r in spark.table(CONTRACT_VERSIONS).groupBy("dataset").agg({"version": "max"})
+        .withColumnRenamed("max(version)", "version").collect()
+    }
     docs = settings.gx_root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     return {
         "tables": tables,
+        "contract_versions": dict(sorted(contracts.items())),
+        "anomalies_by_type": anomalies,
         "quarantine_by_rule": rules,
         "data_docs": str(docs) if docs.exists() else None,
         "lineage_store": settings.lineage_url,
@@ -106,6 +120,12 @@ def render_summary(summary: dict[str, Any], runs: list[DayRun]) -> str:
     lines += ["", f"  {'table':<28} {'rows':>8} {'version':>8}"]
     for t in summary["tables"]:
         lines.append(f"  {t['table']:<28} {t['rows']:>8} {t['version']!s:>8}")
+    lines += ["", "Contract versions in effect (lakehouse contract history DATASET):"]
+    lines += [f"  {dataset:<10} v{version}" for dataset, version in
+              summary["contract_versions"].items()]
+    lines += ["", "Anomalies over all batches (lakehouse quality report DATASET):"]
+    for dataset, kinds in summary["anomalies_by_type"].items():
+        lines.append(f"  {dataset:<10} " + ", ".join(f"{k} {n}" for k, n in kinds.items()))
     lines += ["", "Quarantined rows by rule:"]
     for dataset, rules in summary["quarantine_by_rule"].items():
         for rule, n in rules.items():
@@ -117,6 +137,8 @@ def render_summary(summary: dict[str, Any], runs: list[DayRun]) -> str:
         f"Landing zone:   {summary['landing']}",
         "",
         "Next: lakehouse sql \"SELECT * FROM warehouse.dim_customer WHERE NOT is_current\"",
+        "      lakehouse quality report orders",
+        "      lakehouse contract history orders",
         "      lakehouse lineage upstream warehouse.fact_orders",
     ]
     return "\n".join(lines)

@@ -145,3 +145,21 @@ def test_sql_runs_snowflake_against_the_catalog(demo):
     ).stdout)
     assert rows and {r["state"] for r in rows} <= {"current", "closed"}
     assert len({r["customer_id"] for r in rows}) == len(rows)
+
+
+def test_day_two_schema_changes_are_new_contract_versions_and_anomalies(demo):
+    home, first, _ = demo
+    assert first["contract_versions"] == {"customers": 1, "orders": 2, "products": 2}
+    report = json.loads(_lakehouse(home, "quality", "report", "orders", "--format", "json").stdout)
+    found = {(a["batch"], a["type"], a["column"], a["severity"]) for a in report["anomalies"]}
+    assert ("20260102", "new_column", "channel", "warning") in found
+    assert ("20260101", "out_of_range", "amount", "error") in found
+    products = json.loads(_lakehouse(home, "quality", "report", "products", "--batch", "20260102",
+                                     "--format", "json").stdout)
+    assert [(a["type"], a["column"], a["details"]["change"]) for a in products["anomalies"]] == [
+        ("type_mismatch", "weight_g", "widened")]
+    history = json.loads(_lakehouse(home, "contract", "history", "orders", "--format", "json").stdout)
+    assert [(v["version"], v["origin"]) for v in history["versions"]] == [
+        (1, "repo"), (2, "evolution")]
+    proposal = _lakehouse(home, "contract", "infer", "bronze.orders").stdout
+    assert "name: order_id" in proposal and "name: channel" in proposal
