@@ -229,6 +229,15 @@ def _check_arguments(
             )
 
 
+def import_in_background() -> None:
+    """Start importing Great Expectations (several seconds) in a thread, so a job's Spark work
+    overlaps it; :func:`validate_dataframe` then finds it imported."""
+    import threading
+
+    if "great_expectations" not in sys.modules:
+        threading.Thread(target=_import_gx, name="import-great-expectations", daemon=True).start()
+
+
 def _import_gx() -> Any:
     """Import GX without letting the import change how the process handles warnings.
 

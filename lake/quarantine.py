@@ -81,7 +81,9 @@ def validate_batch(spark: SparkSession, *, contracts: dict[str, Contract], logic
                    environment: str | None = None, force: bool = False) -> list[DatasetValidation]:
     """Validate one batch of every dataset (see module doc); the per-dataset results."""
     from lake.contract_registry import in_effect
+    from lake.expectations import import_in_background
 
+    import_in_background()
     check_environment(contracts, environment)
     effective = in_effect(spark, contracts, batch_id, validated_at)
     create_lake_tables(spark, effective)

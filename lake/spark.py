@@ -48,6 +48,10 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         # Python workers run this interpreter (its packages: pyarrow, Pillow, pypdf).
         conf["spark.pyspark.python"] = sys.executable
         conf["spark.pyspark.driver.python"] = sys.executable
+        # A local job is short: a JVM that compiles quickly (C1 only) starts ~25% faster than
+        # one that compiles for peak speed. Clusters keep the JVM's defaults.
+        conf["spark.driver.extraJavaOptions"] += (
+            " -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m")
     jars = settings.jar_paths()
     if jars:
         conf["spark.jars"] = ",".join(jars)
