@@ -134,8 +134,11 @@ def test_products_parquet(drops):
             ("category", pa.string()),
             ("unit_price", pa.float64()),
             ("active", pa.bool_()),
+            ("weight_g", pa.int32()),
         ]
     )
+    widened = pq.read_table(drops[DAYS[-1]] / "products.parquet").schema.field("weight_g")
+    assert widened.type == pa.int64()  # the type-change day onwards
     assert table["product_id"].to_pylist() == [f"P{n:03d}" for n in range(1, 31)]
     assert all(price > 0 for price in table["unit_price"].to_pylist())
     assert table["active"].to_pylist().count(False) == 3
