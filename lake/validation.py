@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import reduce
+from operator import and_
 from typing import TYPE_CHECKING, Any
 
 from lake.contract import Contract
@@ -61,9 +63,7 @@ def flag_rows(contract: Contract, known_keys: Mapping[str, DataFrame], *,
     active = rules(contract, environment)
 
     def transform(df: DataFrame) -> DataFrame:
-        df = df.withColumn("_rescued_map", F.from_json("_rescued_data", "map<string,string>"))
         data_cols = [*(c for c in contract.column_names if c in df.columns), "_rescued_data"]
-        row = F.struct(*data_cols)
         # _record_id last: re-computing the flags (a retried task, a second write) picks the same
         # copy as the original
         tiebreak = [*([F.col(priority)] if priority else []),
@@ -73,12 +73,17 @@ def flag_rows(contract: Contract, known_keys: Mapping[str, DataFrame], *,
             # distinct records are counted over the same partitions.
             by_key = Window.partitionBy(*contract.keys)
             ordered = by_key.orderBy(F.xxhash64(*data_cols), *tiebreak)
-            df = df.withColumn("_dup", F.lag(row).over(ordered).eqNullSafe(row))
+            # column by column, not lag(struct): a struct would be built before the shuffle and
+            # move every value twice
+            same = [F.lag(c).over(ordered).eqNullSafe(F.col(c)) for c in data_cols]
+            df = df.withColumn("_dup", reduce(and_, same, F.row_number().over(ordered) > 1))
             df = df.withColumn("_key_count",
                                F.sum(F.when(F.col("_dup"), 0).otherwise(1)).over(by_key))
         else:
             copies = Window.partitionBy(*data_cols).orderBy(*(tiebreak or [F.lit(1)]))
             df = df.withColumn("_dup", F.row_number().over(copies) > 1)
+        # parsed after the shuffle, which then carries the string only
+        df = df.withColumn("_rescued_map", F.from_json("_rescued_data", "map<string,string>"))
         ref_ok: dict[str, str] = {}
         for i, rule in enumerate(r for r in active if r.kind == "reference"):
             ref = rule.reference
