@@ -10,7 +10,9 @@ number of distinct values; then the distinct values of the columns with few of t
 - ``min``/``max`` widened by :data:`MARGIN` of the observed spread (a floor of 0 stays 0);
 - ``accepted_values`` for text columns with at most :data:`MAX_CATEGORIES` values;
 - ``keys``: the first ``*_id`` column that is complete and unique;
-- ``pii: true`` for column names that usually hold personal data.
+- ``pii: true`` for column names that usually hold personal data;
+- ``version``: one past the newest registered version (the repo file's, or one that schema
+  evolution added).
 
 The result is a proposal for a person to review, printed as YAML; nothing is registered.
 """
@@ -62,7 +64,7 @@ def infer_contract(spark: SparkSession, landing_root: str, dataset: str,
     parts = dataset.split(".")
     name = parts[-1]
     source, folders = landed_batches(landing_root, name)
-    template = _template(find_contract, source, name, folders[-1])
+    template = _latest(spark, _template(find_contract, source, name, folders[-1]))
     raws, typed = [], {}
     for folder in folders:
         raw, observed = read_raw(spark, template, str(folder / template.file))
@@ -120,6 +122,18 @@ def _template(find_contract, source: str, name: str, folder: Path) -> Contract:
                           ".parquet files")
     return Contract.model_construct(dataset=name, source=source, format=fmt,
                                     file=files[0].name, version=0, columns=())
+
+
+def _latest(spark: SparkSession, template: Contract) -> Contract:
+    """The newest version of the template's contract: the registry's when evolution has added
+    versions past the repo file (so the proposal's version follows the one in effect)."""
+    from lake.contract_registry import history
+
+    if not template.columns:
+        return template
+    registered = history(spark, template.source, template.dataset).get(template.dataset, [])
+    newest = registered[-1].contract if registered else template
+    return newest if newest.version > template.version else template
 
 
 def _column_stats(records) -> dict[str, dict]:

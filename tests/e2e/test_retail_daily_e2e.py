@@ -163,3 +163,4 @@ def test_day_two_schema_changes_are_new_contract_versions_and_anomalies(demo):
         (1, "repo"), (2, "evolution")]
     proposal = _lakehouse(home, "contract", "infer", "bronze.orders").stdout
     assert "name: order_id" in proposal and "name: channel" in proposal
+    assert "\nversion: 3\n" in proposal, "proposed as the version after the one in effect"
