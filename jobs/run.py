@@ -93,7 +93,7 @@ def _schema(df) -> tuple[tuple[str, str], ...]:
 
 
 def parent_run(spark: SparkSession) -> ParentRun | None:
-    conf = spark.sparkContext.getConf()
+    conf = spark.conf  # a lookup per key; SparkContext.getConf() would copy the whole conf
     run_id = conf.get("spark.openlineage.parentRunId", None)
     if not run_id:
         return None
