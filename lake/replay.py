@@ -18,9 +18,9 @@ quarantine with their original reasons.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import reduce
 from typing import TYPE_CHECKING
 
 from lake.bronze import raw_of, typed_columns
@@ -70,15 +70,17 @@ def replay_quarantine(spark: SparkSession, *, contracts: dict[str, Contract], da
         if not batches:
             return ReplayResult(dataset, contract.version, 0, 0)
         candidates = rows.count()
-        passing, still = _revalidate(spark, contract, rows, batches)
+        flagged, still = _revalidate(spark, contract, rows, batches)
         try:
+            passing = (flagged.where(~F.col("_bad"))
+                       .select(*contract.column_names, *SILVER_METADATA))
             moved_by_batch = {r["_batch_id"]: r["count"]
                               for r in passing.groupBy("_batch_id").count().collect()}
             if moved_by_batch:  # nothing to move: no commit anywhere
                 _move(spark, dataset, passing)
                 _recount(spark, dataset, sorted(moved_by_batch))
         finally:
-            passing.unpersist()
+            flagged.unpersist()
     finally:
         rows.unpersist()
     result = ReplayResult(
@@ -92,7 +94,9 @@ def replay_quarantine(spark: SparkSession, *, contracts: dict[str, Contract], da
 
 def _revalidate(spark: SparkSession, contract: Contract, rows: DataFrame,
                 batches: list[str]) -> tuple[DataFrame, dict[str, int]]:
-    """(passing candidates, persisted; rule -> rows still failing)."""
+    """(the candidates with ``_failed_rules`` and ``_bad``, persisted; rule -> rows still
+    failing). Flags are computed once: the counts, the MERGE and the delete read the cache."""
+    from pyspark.sql import DataFrame
     from pyspark.sql import functions as F
 
     from lake.rules import rules
@@ -107,21 +111,17 @@ def _revalidate(spark: SparkSession, contract: Contract, rows: DataFrame,
         "_rescued_data"), *meta).withColumn("_priority", F.lit(_CONTEXT))
     known = {ref.dataset: spark.table(f"silver.{ref.dataset}").select(ref.key)
              for ref in contract.references}
-    environments = _environments(spark, contract, batches)
-    passing, still = None, Counter()
-    for env, env_batches in environments.items():
-        active = rules(contract, env)
-        flagged = (candidates.where(F.col("_batch_id").isin(env_batches))
-                   .unionByName(context.where(F.col("_batch_id").isin(env_batches)))
-                   .transform(flag_rows(contract, known, environment=env, priority="_priority"))
-                   .where(F.col("_priority") == _CANDIDATE))
-        bad = is_quarantined(active)
-        for row in (flagged.where(bad).select(F.explode(FAILED).alias("rule"))
-                    .groupBy("rule").count().collect()):
-            still[row["rule"]] += row["count"]
-        good = flagged.where(~bad).select(*contract.column_names, *SILVER_METADATA)
-        passing = good if passing is None else passing.unionByName(good)
-    return passing.persist(), dict(still)
+    parts = [
+        candidates.where(F.col("_batch_id").isin(env_batches))
+        .unionByName(context.where(F.col("_batch_id").isin(env_batches)))
+        .transform(flag_rows(contract, known, environment=env, priority="_priority"))
+        .where(F.col("_priority") == _CANDIDATE)
+        .withColumn("_bad", is_quarantined(rules(contract, env)))
+        for env, env_batches in _environments(spark, contract, batches).items()]
+    flagged = reduce(DataFrame.unionByName, parts).persist()
+    still = {r["rule"]: r["count"] for r in flagged.where("_bad").select(
+        F.explode(FAILED).alias("rule")).groupBy("rule").count().collect()}
+    return flagged, still
 
 
 def _pinned(spark: SparkSession, table: str) -> DataFrame:
