@@ -20,7 +20,7 @@ def airflow_environment(settings: Settings) -> dict[str, str]:
     """Environment variables for Airflow (and the spark-submit jobs it starts)."""
     home = settings.airflow_home
     venv_bin = str(Path(sys.executable).parent)
-    from lineage.transports import client_config
+    from lineage.delivery.destinations import client_config
 
     transport = client_config(settings.lineage_transport, store_url=settings.lineage_url,
                               spool_dir=settings.lineage_spool_dir)

@@ -169,8 +169,9 @@ def add_lineage_parser(sub: Any) -> None:
 
 
 def cmd_walk(args: argparse.Namespace) -> int:
-    from lineage.queries import render_text, to_dict
-    from lineage.render import neighbourhood
+    from lineage.queries.graph import neighbourhood
+    from lineage.views.json_data import to_dict
+    from lineage.views.text_tree import render_text
 
     with open_store() as store:
         graph = neighbourhood(store, args.node, direction=args.direction, depth=args.depth,
@@ -191,8 +192,8 @@ def cmd_events(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from lake.settings import load_settings
-    from lineage.spool import REJECTED, spooled
-    from lineage.transports import replay_all
+    from lineage.delivery.replay import replay_all
+    from lineage.delivery.spool import REJECTED, spooled
 
     settings = load_settings()
     spool = Path(settings.lineage_spool_dir)
@@ -213,8 +214,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from lineage.queries import to_dict
-    from lineage.render import dataset_quality, neighbourhood, render
+    from lineage.queries.graph import neighbourhood
+    from lineage.views.json_data import to_dict
+    from lineage.views.render import dataset_quality, render
 
     with open_store() as store:
         graph = neighbourhood(store, args.node, direction=args.direction, depth=args.depth,
@@ -241,7 +243,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from lake.settings import load_settings
-    from lineage.server import make_server
+    from lineage.views.server import make_server
 
     try:
         server = make_server(load_settings().lineage_url, args.host, args.port)
@@ -297,7 +299,8 @@ def _count(text: str) -> int:
 
 
 def _moment(text: str, end_of_day: bool = False) -> Any:
-    from lineage.server import BadRequest, parse_moment
+    from lineage.errors import BadRequest
+    from lineage.queries.times import parse_moment
 
     try:
         return parse_moment(text, end_of_day=end_of_day)

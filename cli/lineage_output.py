@@ -8,14 +8,14 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from lineage.store import MetadataStore
+    from lineage.store.metadata_store import MetadataStore
 
 
 @contextmanager
 def open_store() -> Iterator[MetadataStore]:
     """The store named by the settings (``LAKEHOUSE_LINEAGE_URL``), closed afterwards."""
     from lake.settings import load_settings
-    from lineage.store import MetadataStore
+    from lineage.store.metadata_store import MetadataStore
 
     store = MetadataStore(load_settings().lineage_url)
     try:

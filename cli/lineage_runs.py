@@ -11,7 +11,7 @@ from cli.lineage_output import change_text, names_of, open_store, print_payload,
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from lineage.server import jsonable
+    from lineage.views.json_data import jsonable
 
     with open_store() as store:
         runs = store.executions(job=args.job, context=args.context, limit=args.limit or None)
@@ -29,8 +29,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_artifacts(args: argparse.Namespace) -> int:
-    from lineage.queries import resolve
-    from lineage.server import jsonable
+    from lineage.queries.graph import resolve
+    from lineage.views.json_data import jsonable
 
     with open_store() as store:
         keys = resolve(store, args.dataset)[0] if args.dataset else [None]
@@ -49,8 +49,8 @@ def cmd_artifacts(args: argparse.Namespace) -> int:
 
 
 def cmd_inputs(args: argparse.Namespace) -> int:
-    from lineage.queries import resolve
-    from lineage.server import jsonable
+    from lineage.queries.graph import resolve
+    from lineage.views.json_data import jsonable
 
     with open_store() as store:
         run = store.run(args.run)
@@ -87,8 +87,8 @@ def cmd_inputs(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from lineage.diff import diff_runs
-    from lineage.server import jsonable
+    from lineage.queries.diff import diff_runs
+    from lineage.views.json_data import jsonable
 
     with open_store() as store:
         diff = diff_runs(store, args.run_a, args.run_b)
@@ -127,7 +127,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_reproduce(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from lineage.reproduce import input_reads
+    from lineage.queries.reproduce import input_reads
 
     with open_store() as store:
         run = store.run(args.run)

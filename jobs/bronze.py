@@ -6,7 +6,7 @@ import sys
 from datetime import UTC, datetime
 
 from jobs.run import run_job, table_ref
-from lineage.events import DatasetRef
+from lineage.events.run_events import DatasetRef
 
 
 def body(spark, settings, args, record) -> None:

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from jobs.run import read_ref, run_job, table_ref
-from lineage.events import DatasetRef
+from lineage.events.run_events import DatasetRef
 
 
 def body(spark, settings, args, record) -> None:
@@ -23,7 +23,7 @@ def body(spark, settings, args, record) -> None:
 def with_column_lineage(outputs: list[DatasetRef], inputs: list[DatasetRef]) -> list[DatasetRef]:
     """Each warehouse output with the columnLineage read off the SQL its load is equivalent to
     (the SCD2 MERGE of a dimension, the SELECT of fact_orders)."""
-    from lineage.column_lineage import column_lineage, to_locations
+    from lineage.events.column_lineage import column_lineage, to_locations
     from warehouse.facts import fact_orders_sql
     from warehouse.models import DIMENSIONS, FACT_ORDERS
     from warehouse.scd2 import merge_sql

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from lake.delta_io import TableWrite
 from lake.errors import LakehouseError
 from lake.settings import Settings
-from lineage.events import DatasetRef, ParentRun, QualityResult
+from lineage.events.run_events import DatasetRef, ParentRun, QualityResult
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -110,8 +110,8 @@ def parent_run(spark: SparkSession) -> ParentRun | None:
 @contextmanager
 def lineage_run(spark: SparkSession, settings: Settings, args: JobArgs) -> Iterator[RunRecord]:
     """Emit START now, COMPLETE (with the recorded datasets) or FAIL when the block ends."""
-    from lineage.emitter import emit_safely, make_client
-    from lineage.events import run_event
+    from lineage.delivery.emitter import emit_safely, make_client
+    from lineage.events.run_events import run_event
 
     client = make_client(settings.lineage_url, settings.lineage_spool_dir,
                          settings.lineage_transport)

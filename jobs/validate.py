@@ -28,7 +28,7 @@ def quality_result(r):
     """A dataset's validation as OpenLineage data-quality facets: counts, profile metrics, every
     expectation's outcome and every anomaly (as a failed assertion)."""
     from lake.rules import rules
-    from lineage.events import QualityResult
+    from lineage.events.run_events import QualityResult
 
     metrics = {"rows_in": r.counts.rows_in, "rows_valid": r.counts.rows_valid,
                "rows_quarantined": r.counts.rows_quarantined,

@@ -61,7 +61,7 @@ class Settings(BaseModel):
     @field_validator("lineage_transport")
     @classmethod
     def _transport(cls, value: str) -> str:
-        from lineage.transports import parse_transports
+        from lineage.delivery.destinations import parse_transports
 
         parse_transports(value)  # ValueError naming the bad destination and the syntax
         return value

@@ -1,19 +1,17 @@
-"""Lineage: OpenLineage events for our jobs, the MLMD-shaped metadata store, lineage queries.
+"""Lineage: OpenLineage events for our jobs, their delivery, the MLMD-shaped metadata store,
+lineage queries and the views of them.
 
-Modules (import what you need; nothing is imported or opened here):
+Subpackages, each depending only on those listed after it (nothing is imported or opened here):
 
-* :mod:`lineage.naming` — dataset namespace/name by the OpenLineage naming spec.
-* :mod:`lineage.events` — ``run_event(...)`` builds START/COMPLETE/FAIL events with facets
-  (:mod:`lineage.quality` the data-quality ones).
-* :mod:`lineage.column_lineage` — the columnLineage of a SQL transform (sqlglot), with subtypes.
-* :mod:`lineage.emitter` — ``make_client``, ``emit_safely`` (never raises), ``replay_spool``.
-* :mod:`lineage.transports` — transports from settings (store, file, console, HTTP, several);
-  :mod:`lineage.transport` the store transport; :mod:`lineage.spool` events waiting for replay.
-* :mod:`lineage.store` — ``MetadataStore(url)``: ingest events, read artifacts/executions/contexts
-  (tables in :mod:`lineage.schema`, migrations in :mod:`lineage.migrations`, writes in
-  :mod:`lineage.recording` and :mod:`lineage.rows`).
-* :mod:`lineage.queries` — ``upstream``/``downstream`` graphs, ``render_text``, ``to_dict``;
-  :mod:`lineage.diff` run diffs; :mod:`lineage.reproduce` a run's inputs by time travel.
-* :mod:`lineage.render` — Mermaid, DOT, SVG and HTML pictures; :mod:`lineage.server` the HTTP
-  server (events in, queries and graph pages out).
+* :mod:`lineage.views` — pictures of a lineage graph (Mermaid, DOT, SVG, HTML, text), JSON
+  shapes, and the HTTP server (events in, queries and graph pages out).
+* :mod:`lineage.queries` — upstream/downstream graphs, run diffs, a run's inputs by time travel.
+* :mod:`lineage.delivery` — getting events from a job to the store or an HTTP endpoint without
+  ever failing the job: the client, the spooling transport, the spool and its replay.
+* :mod:`lineage.store` — ``MetadataStore(url)``: the ML Metadata schema, its migrations,
+  events recorded as rows, and the records its reads return.
+* :mod:`lineage.events` — building OpenLineage run events (facets, column lineage, dataset
+  naming) and parsing the ones that come in.
+
+:mod:`lineage.errors` is the package's one error tree; every subpackage may use it.
 """

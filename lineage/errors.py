@@ -56,3 +56,8 @@ class QueryError(LineageError):
 
 class UnknownRunError(LineageError):
     """A query named a run id the store has never seen."""
+
+
+class BadRequest(LineageError):
+    """A query argument is missing or malformed (a time, a depth, a required parameter); the
+    message names it. The server answers HTTP 400."""

@@ -43,7 +43,7 @@ def _events(root: Path, index: int) -> list[dict]:
 
 def _run_events(root: Path, index: int) -> list:
     """One run of one of three chained jobs: START, COMPLETE with versioned input and output."""
-    from lineage.events import DatasetRef, QualityResult, run_event
+    from lineage.events.run_events import DatasetRef, QualityResult, run_event
 
     step = index % 3
     day = index // 3
@@ -80,11 +80,11 @@ def _print_table(title: str, header: tuple[str, ...], rows: list[tuple]) -> None
 
 
 def bench_queries(folder: Path) -> None:
-    from lineage.diff import diff_runs
-    from lineage.queries import downstream, upstream
-    from lineage.render import dataset_quality, neighbourhood, render
-    from lineage.reproduce import input_reads
-    from lineage.store import MetadataStore
+    from lineage.queries.diff import diff_runs
+    from lineage.queries.graph import downstream, neighbourhood, upstream
+    from lineage.queries.reproduce import input_reads
+    from lineage.store.metadata_store import MetadataStore
+    from lineage.views.render import dataset_quality, render
 
     url = f"sqlite:///{folder / 'lineage.db'}"
     store = MetadataStore(url)
@@ -184,7 +184,7 @@ def bench_job_overhead(folder: Path) -> None:
     from jobs.run import JobArgs, lineage_run
     from lake.settings import load_settings
     from lake.spark import get_session
-    from lineage.events import DatasetRef
+    from lineage.events.run_events import DatasetRef
 
     settings = load_settings(env={}, home=folder / "home", shuffle_partitions=2)
     settings.home.mkdir(parents=True, exist_ok=True)
@@ -268,11 +268,12 @@ def _bootstrap_median(values: list[float], resamples: int = 2000) -> tuple[float
 
 
 def bench_delivery(folder: Path) -> None:
-    from lineage.emitter import emit_safely, make_client
-    from lineage.server import make_server
-    from lineage.spool import spooled
-    from lineage.store import MetadataStore
-    from lineage.transports import http_spool_dir, replay_all
+    from lineage.delivery.destinations import http_spool_dir
+    from lineage.delivery.emitter import emit_safely, make_client
+    from lineage.delivery.replay import replay_all
+    from lineage.delivery.spool import spooled
+    from lineage.store.metadata_store import MetadataStore
+    from lineage.views.server import make_server
     from tests.lineage.databases import free_port
 
     events = [e for i in range(DELIVERY_RUNS) for e in _run_events(folder, i)]
@@ -327,7 +328,7 @@ def bench_delivery(folder: Path) -> None:
 
 
 def to_json(event) -> str:
-    from lineage.events import to_json as serialize
+    from lineage.events.run_events import to_json as serialize
 
     return serialize(event)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from cli.main import main
-from lineage.spool import spool_event, spooled
-from lineage.store import MetadataStore
+from lineage.delivery.spool import spool_event, spooled
+from lineage.store.metadata_store import MetadataStore
 from tests.lineage.conftest import build_pipeline, validate
 
 REPO = Path(__file__).parents[2]

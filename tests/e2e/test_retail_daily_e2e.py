@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lineage.store import MetadataStore
+from lineage.store.metadata_store import MetadataStore
 from tests.lineage.conftest import VALIDATOR
 
 pytestmark = pytest.mark.e2e

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from lineage.events import DatasetRef, ParentRun, QualityResult, run_event, to_json
-from lineage.store import MetadataStore
+from lineage.events.run_events import DatasetRef, ParentRun, QualityResult, run_event, to_json
+from lineage.store.metadata_store import MetadataStore
 
 VALIDATOR = Path(__file__).parents[2] / ".." / "shared" / "tools" / "validate_openlineage.py"
 DAG = "retail_daily"
