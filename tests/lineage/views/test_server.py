@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import gzip
+import http.client
 import json
 import re
 import subprocess
 import threading
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -16,6 +18,7 @@ import pytest
 
 from lineage.events.run_events import DatasetRef, run_event, to_json
 from lineage.store.metadata_store import MetadataStore
+from lineage.views import app
 from lineage.views.render import COLORS
 from lineage.views.server import make_server
 
@@ -102,6 +105,39 @@ def test_gzip_bodies_are_accepted(server, pipeline):
     assert len(server.store.events()) == 1
 
 
+def test_request_bodies_are_bounded_before_and_after_gzip(server, monkeypatch):
+    monkeypatch.setattr(app, "MAX_BODY", 1024)
+    padded = json.dumps({"eventType": "START", "padding": "x" * 4096}).encode()
+    status, _, answer = _post(server, padded)
+    assert status == 400
+    assert f"request body of {len(padded)} bytes is over the 1024 limit" in json.loads(answer)["error"]
+    squeezed = gzip.compress(padded)
+    assert len(squeezed) < 1024  # small on the wire, too big once decompressed
+    status, _, answer = _post(server, squeezed, {"Content-Encoding": "gzip"})
+    assert status == 400 and "once decompressed" in json.loads(answer)["error"]
+    status, _, answer = _post(server, b"{}", {"Content-Encoding": "gzip"})
+    assert status == 400
+    assert "Content-Encoding is gzip but the body is not" in json.loads(answer)["error"]
+    assert server.store.events() == []
+
+
+def test_posts_on_a_kept_alive_connection_do_not_wait_for_delayed_acks(server, pipeline):
+    """Nagle's algorithm on the server made each answer wait ~40 ms for the client's ACK."""
+    connection = http.client.HTTPConnection(server.url.removeprefix("http://"), timeout=10)
+    bodies = [json.dumps(event).encode() for event in pipeline.events]
+    try:
+        started = time.perf_counter()
+        for body in bodies:
+            connection.request("POST", "/api/v1/lineage", body,
+                               {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            assert (response.status, response.read()) == (201, b'{"recorded": true}')
+        elapsed = time.perf_counter() - started
+    finally:
+        connection.close()
+    assert elapsed < 0.02 * len(bodies), f"{len(bodies)} events took {elapsed:.2f} s"
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
@@ -134,7 +170,9 @@ def test_query_errors_say_what_is_wrong(server, pipeline):
     status, error = _get_json(f"{server.url}/api/v1/runs/no-such-run")
     assert status == 404 and "no run 'no-such-run'" in error["error"]
     status, error = _get_json(f"{server.url}/api/v1/nothing")
-    assert status == 404
+    assert status == 404 and error["error"] == "no such endpoint: GET /api/v1/nothing"
+    slashed = _get_json(f"{server.url}/api/v1/runs/")  # a trailing slash is the same path
+    assert slashed == _get_json(f"{server.url}/api/v1/runs") and slashed[0] == 200
     status, headers, _ = _call(f"{server.url}/api/v1/lineage")
     assert status == 405 and headers["Allow"] == "POST"
 
