@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lake.settings import Settings, load_settings
+from lake.config.settings import Settings, load_settings
 
 
 @pytest.fixture(scope="session")
@@ -17,9 +17,35 @@ def session_settings(tmp_path_factory) -> Settings:
 @pytest.fixture(scope="session")
 def spark(session_settings):
     """One Spark session (Delta, Hive catalog on Derby) for the whole test run."""
-    from lake.spark import ensure_databases, get_session
+    from lake.platform.catalog import ensure_databases
+    from lake.platform.session import get_session
 
     session = get_session(session_settings, app_name="lakehouse-tests")
     ensure_databases(session, session_settings)
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def postgresql():
+    """One PostgreSQL server on loopback for the whole test run (installed when missing); see
+    :mod:`tests.databases`."""
+    from tests.databases import DatabaseSetupError, postgres_server
+
+    try:
+        with postgres_server() as server:
+            yield server
+    except DatabaseSetupError as err:
+        pytest.fail(str(err))
+
+
+@pytest.fixture(scope="session")
+def mariadb():
+    """One MariaDB server on loopback for the whole test run (installed when missing)."""
+    from tests.databases import DatabaseSetupError, mariadb_server
+
+    try:
+        with mariadb_server() as server:
+            yield server
+    except DatabaseSetupError as err:
+        pytest.fail(str(err))

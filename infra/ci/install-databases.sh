@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install Debian's PostgreSQL and MariaDB servers for the lineage store tests
-# (tests/lineage/databases.py starts throwaway servers from them on loopback; nothing here starts
+# (tests/databases.py starts throwaway servers from them on loopback; nothing here starts
 # a service). Idempotent: does nothing when both servers' binaries are already there. Needs root
 # (CI runs as root); otherwise it uses sudo when available.
 set -euo pipefail

@@ -182,8 +182,8 @@ def bench_job_overhead(folder: Path) -> None:
     from delta.tables import DeltaTable
 
     from jobs.run import JobArgs, lineage_run
-    from lake.settings import load_settings
-    from lake.spark import get_session
+    from lake.config.settings import load_settings
+    from lake.platform.session import get_session
     from lineage.events.run_events import DatasetRef
 
     settings = load_settings(env={}, home=folder / "home", shuffle_partitions=2)
@@ -274,7 +274,7 @@ def bench_delivery(folder: Path) -> None:
     from lineage.delivery.spool import spooled
     from lineage.store.metadata_store import MetadataStore
     from lineage.views.server import make_server
-    from tests.lineage.databases import free_port
+    from tests.databases import free_port
 
     events = [e for i in range(DELIVERY_RUNS) for e in _run_events(folder, i)]
     expected = {(e.run.runId, e.eventType.value) for e in events}

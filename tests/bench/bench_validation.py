@@ -5,7 +5,7 @@ Side by side in one run, on one Spark session (local[2]), rounds interleaved, me
 - baseline: one aggregation an engineer would write for the same numbers: rows, failures of every
   not-null, range, accepted-values and reference rule, exact duplicates and key conflicts (as
   distinct counts), and the profile (nulls, min, max, mean per column);
-- validation: :func:`lake.quarantine.evaluate`: per-row flags for every rule, counts and profile,
+- validation: :func:`lake.quality.validate.evaluate`: per-row flags for every rule, counts and profile,
   value frequencies, the Great Expectations suite with its Data Docs, the anomaly report;
 - quarantine: writing every bad row (50,000) to a Delta table from the persisted flags, and the
   valid ones to another, without collecting rows on the driver.
@@ -33,21 +33,20 @@ TARGET = 1.5
 def main() -> int:
     from pyspark.sql import functions as F
 
-    from lake.contract import parse_contract
-    from lake.quarantine import evaluate
-    from lake.settings import load_settings
-    from lake.spark import get_session
-    from lake.validation import FAILED, is_quarantined
+    from lake.config.settings import load_settings
+    from lake.contracts.reading import parse_contract
+    from lake.platform.session import get_session
+    from lake.quality.flags import FAILED, is_quarantined
+    from lake.quality.validate import evaluate
     from tests.lake.scale_data import COLUMNS, bronze_rows, known_customers
 
     home = Path(tempfile.mkdtemp(prefix="bench-validation-"))
     settings = load_settings(env={}, home=home, shuffle_partitions=4)
     spark = get_session(settings, app_name="bench-validation")
     contract = parse_contract({
-        "dataset": "bench_orders", "source": "bench", "format": "ndjson", "file": "o.ndjson",
-        "columns": COLUMNS, "keys": ["id"],
+        "dataset": "bench_orders", "columns": COLUMNS, "keys": ["id"],
         "references": [{"column": "customer", "dataset": "customers", "key": "customer"}],
-    }, "bench")
+    }, "bench", source="bench")
     path = str(home / "bronze.parquet")
     bronze_rows(spark, ROWS).write.mode("overwrite").parquet(path)
     batch = spark.read.parquet(path)

@@ -11,8 +11,8 @@ COLUMNS = [{"name": "id", "type": "string", "nullable": False},
            {"name": "pay", "type": "string", "accepted_values": ["card", "cash"], "drift": 0.2}]
 
 
-def bronze_rows(spark, rows: int):
-    """``rows`` bronze rows; every 20th is bad in one of five ways (5%)."""
+def bronze_rows(spark, rows: int, batch_id: str = "20260601-001"):
+    """``rows`` bronze rows of batch ``batch_id``; every 20th is bad in one of five ways (5%)."""
     from pyspark.sql import functions as F
 
     i = F.col("id")
@@ -27,7 +27,7 @@ def bronze_rows(spark, rows: int):
         F.when(fault == 4, "bitcoin").when(i % 3 == 0, "cash").otherwise("card").alias("pay"),
         F.lit(None).cast("string").alias("_rescued_data"), F.lit("gen").alias("_source_file"),
         F.lit(datetime(2026, 6, 1)).cast("timestamp").alias("_ingested_at"),
-        F.lit("20260601").alias("_batch_id"), F.concat(F.lit("r"), i.cast("string")).alias(
+        F.lit(batch_id).alias("_batch_id"), F.concat(F.lit("r"), i.cast("string")).alias(
             "_record_id"))
 
 

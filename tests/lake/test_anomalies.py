@@ -6,14 +6,13 @@ import math
 
 import pytest
 
-from lake.anomalies import ANOMALY_TYPES, detect, jensen_shannon, l_infinity
-from lake.contract import parse_contract
-from lake.profile import ColumnProfile, Profile
-from lake.rules import rules
+from lake.contracts.reading import parse_contract
+from lake.contracts.rules.registry import rules
+from lake.quality.anomalies import ANOMALY_TYPES, detect, jensen_shannon, l_infinity
+from lake.quality.profile import ColumnProfile, Profile
 
 CONTRACT = parse_contract({
-    "dataset": "orders", "source": "t", "format": "ndjson", "file": "o.ndjson",
-    "environments": ["TRAINING", "SERVING"], "min_rows": 100,
+    "dataset": "orders", "environments": ["TRAINING", "SERVING"], "min_rows": 100,
     "columns": [
         {"name": "id", "type": "string", "nullable": False},
         {"name": "amount", "type": "double", "min": 0, "max": 100, "drift": 0.1},
@@ -21,7 +20,7 @@ CONTRACT = parse_contract({
         {"name": "city", "type": "string", "max_null_fraction": 0.1},
         {"name": "label", "type": "boolean", "environments": ["TRAINING"]},
     ],
-}, "test")
+}, "test", source="t")
 
 
 def _profile(rows=200, *, pay=None, hist=None, on_previous=None, city_nulls=0, amount=(0, 90)):

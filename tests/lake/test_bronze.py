@@ -6,25 +6,31 @@ import json
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pyspark.sql import Row
 from pyspark.testing import assertDataFrameEqual, assertSchemaEqual
 
-from lake.bronze import bronze_ddl, read_raw, to_bronze
-from lake.contract import source_contracts
+from lake.config.project import load_project
+from lake.config.sources import source_of
+from lake.contracts.tables import bronze_ddl
 from lake.errors import IngestError
+from lake.ingest.formats.registry import read_raw, type_formats
+from lake.ingest.records import to_bronze
 
-CONTRACTS = source_contracts("retail")
+RETAIL = source_of(load_project(Path(__file__).resolve().parents[2] / "examples" / "retail"),
+                   "retail")
+CONTRACTS = RETAIL.contracts
 INGESTED_AT = datetime(2026, 1, 2, 6, 30, tzinfo=UTC)
-BATCH = "20260102"
+BATCH = "20260102-001"
 
 
 def _bronze(spark, dataset: str, path) -> tuple[list[Row], object]:
     """Bronze rows of the file at ``path`` (one Spark action) and the DataFrame's schema."""
-    contract = CONTRACTS[dataset]
-    raw, _ = read_raw(spark, contract, str(path))
-    df = raw.transform(to_bronze(contract, BATCH, INGESTED_AT))
+    contract, declared = CONTRACTS[dataset], RETAIL.datasets[dataset]
+    raw, _ = read_raw(spark, declared, contract, [str(path)])
+    df = raw.transform(to_bronze(contract, BATCH, INGESTED_AT, type_formats(declared)))
     return df.collect(), df.schema
 
 
@@ -92,7 +98,7 @@ def test_read_raw_reports_the_columns_and_types_the_files_hold(spark, tmp_path):
     lines.append('{"order_id": "O99", "quantity": "two"}')  # one misfit does not change a type
     path = tmp_path / "orders.ndjson"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    _, observed = read_raw(spark, CONTRACTS["orders"], str(path))
+    _, observed = read_raw(spark, RETAIL.datasets["orders"], CONTRACTS["orders"], [str(path)])
     assert {c.name: c.type for c in observed} == {
         "order_id": "string", "quantity": "int", "amount": "double", "coupon": "string",
         "order_ts": "timestamp", "returned": "boolean"}
@@ -138,10 +144,11 @@ def test_csv_extra_column_bad_value_and_ragged_rows_are_rescued(spark, tmp_path)
 
 @pytest.mark.parametrize("dataset", ["orders", "customers", "products"])
 def test_read_raw_on_a_missing_path_names_the_path(spark, tmp_path, dataset):
-    contract = CONTRACTS[dataset]
-    missing = tmp_path / "ds=2026-01-01" / "batch=20260101" / contract.file
-    with pytest.raises(IngestError, match=re.escape(f"{contract.format} files at {missing}")):
-        read_raw(spark, contract, str(missing))
+    declared = RETAIL.datasets[dataset]
+    missing = tmp_path / "ds=2026-01-01" / "batch=20260101-001" / declared.files.replace("*", "")
+    with pytest.raises(IngestError, match="^" + re.escape(
+            f"cannot read {declared.format} files {missing}: ")):
+        read_raw(spark, declared, CONTRACTS[dataset], [str(missing)])
 
 
 def test_parquet_columns_come_with_their_declared_types(spark, tmp_path):
@@ -152,6 +159,6 @@ def test_parquet_columns_come_with_their_declared_types(spark, tmp_path):
     table = pa.table({"product_id": ["P1"], "weight_g": pa.array([5], pa.int64()),
                       "unit_price": pa.array([1.5], pa.float32())})
     pq.write_table(table, path)
-    _, observed = read_raw(spark, CONTRACTS["products"], str(path))
+    _, observed = read_raw(spark, RETAIL.datasets["products"], CONTRACTS["products"], [str(path)])
     assert [(c.name, c.type) for c in observed] == [
         ("product_id", "string"), ("weight_g", "bigint"), ("unit_price", "float")]

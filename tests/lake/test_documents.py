@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 from pypdf import PdfWriter
 
-from lake.demo_documents import product_image, text_pdf
-from lake.documents import DOCUMENT_INFO_DDL, MAX_TEXT_CHARS, DocumentInfo, describe
+from examples.retail.generator.documents import product_image, text_pdf
+from lake.ingest.documents import DOCUMENT_INFO_DDL, MAX_TEXT_CHARS, DocumentInfo, describe
 
 
 def _image(fmt: str, size: tuple[int, int]) -> bytes:

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from lake.errors import ConfigError
-from tests.lake.conftest import contract, drop_tables, ndjson
+from tests.lake.conftest import contract, drop_tables, ndjson, zone
 
 DAY = date(2026, 4, 1)
 COLUMNS = [{"name": "id", "type": "string", "nullable": False},
@@ -47,7 +47,7 @@ def test_the_label_is_required_only_where_the_contract_expects_it(
     else:
         assert "not_null:label" not in result.counts.by_rule
     # the silver table takes both kinds of batch: the label column is nullable there
-    assert spark.table(f"silver.{name}").count() == valid
+    assert spark.table(zone(name, "silver")).count() == valid
 
 
 def test_an_undeclared_environment_is_refused_by_name(spark, mini_lake):

@@ -11,13 +11,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lake.contract_registry import history
+from lake.contracts.evolution import ColumnChange, ObservedColumn, compare
+from lake.contracts.versions import history
 from lake.errors import SchemaEvolutionError
-from lake.evolution import ColumnChange, compare
-from lake.landed_schema import ObservedColumn
-from tests.lake.conftest import contract, drop_tables, ndjson
+from tests.lake.conftest import contract, drop_tables, ndjson, zone
 
 DAY1, DAY2 = date(2026, 3, 1), date(2026, 3, 2)
+BATCH1, BATCH2 = "20260301-001", "20260302-001"  # the first delivery of each day
 COLUMNS = [{"name": "id", "type": "string", "nullable": False},
            {"name": "qty", "type": "int", "nullable": False, "min": 0}]
 
@@ -27,7 +27,7 @@ def _records(n: int, **extra) -> str:
 
 
 def _bronze(spark, name: str, batch: str):
-    return spark.table(f"bronze.{name}").where(f"_batch_id = '{batch}'")
+    return spark.table(zone(name, "bronze")).where(f"_batch_id = '{batch}'")
 
 
 def test_compare_names_every_kind_of_difference():
@@ -64,25 +64,26 @@ def test_add_columns_writes_a_new_version_and_merges_the_delta_schemas(spark, mi
     assert result.contracts[name].column("coupon").type == "string"
     versions = history(spark, c.source, name)[name]
     assert [(v.version, v.origin, v.effective_batch) for v in versions] == [
-        (1, "repo", "20260301"), (2, "evolution", "20260302")]
+        (1, "repo", BATCH1), (2, "evolution", BATCH2)]
     assert "new column `coupon` (string)" in versions[1].reason
-    for zone in ("bronze", "silver", "quarantine"):
-        assert "coupon" in spark.table(f"{zone}.{name}").columns, zone
-    rows = _bronze(spark, name, "20260302").select("coupon", "_rescued_data").collect()
+    for zone_name in ("bronze", "silver", "quarantine"):
+        assert "coupon" in spark.table(zone(name, zone_name)).columns, zone_name
+    rows = _bronze(spark, name, BATCH2).select("coupon", "_rescued_data").collect()
     assert {(r["coupon"], r["_rescued_data"]) for r in rows} == {("WINTER", None)}
 
     # re-running the day: same version in effect, nothing registered or written again
-    before = spark.sql(f"DESCRIBE HISTORY bronze.{name}").count()
+    before = spark.sql(f"DESCRIBE HISTORY {zone(name, 'bronze')}").count()
     again = mini_lake.ingest(contracts, DAY2)
+    assert again.batch_id == BATCH2  # the same delivery lands no new batch
     assert again.contracts[name].version == 2
     assert len(history(spark, c.source, name)[name]) == 2
-    assert spark.sql(f"DESCRIBE HISTORY bronze.{name}").count() == before
+    assert spark.sql(f"DESCRIBE HISTORY {zone(name, 'bronze')}").count() == before
     # the new column is validated and reaches silver
     validated = mini_lake.validate(contracts, DAY2)[name]
     assert validated.contract.version == 2
     assert [(a.type, a.column, a.severity) for a in validated.anomalies] == [
         ("new_column", "coupon", "warning")]
-    assert {r["coupon"] for r in spark.table(f"silver.{name}").collect()} == {"WINTER"}
+    assert {r["coupon"] for r in spark.table(zone(name, "silver")).collect()} == {"WINTER"}
 
 
 def test_rescue_keeps_the_contract_and_the_unknown_field(spark, mini_lake):
@@ -92,8 +93,8 @@ def test_rescue_keeps_the_contract_and_the_unknown_field(spark, mini_lake):
     mini_lake.land(c, DAY1, _records(2, coupon="WINTER"))
     result = mini_lake.ingest({name: c}, DAY1)
     assert result.contracts[name].version == 1
-    assert "coupon" not in spark.table(f"bronze.{name}").columns
-    rescued = [json.loads(r["_rescued_data"]) for r in _bronze(spark, name, "20260301").collect()]
+    assert "coupon" not in spark.table(zone(name, "bronze")).columns
+    rescued = [json.loads(r["_rescued_data"]) for r in _bronze(spark, name, BATCH1).collect()]
     assert rescued == [{"coupon": "WINTER"}] * 2
     validated = mini_lake.validate({name: c}, DAY1)[name]
     assert [(a.type, a.column, a.severity) for a in validated.anomalies] == [
@@ -109,7 +110,7 @@ def test_fail_stops_after_bronze_saying_what_differs_and_how_to_accept(spark, mi
     with pytest.raises(SchemaEvolutionError) as info:
         mini_lake.ingest({name: c}, DAY1)
     message = str(info.value)
-    assert message.startswith(f"batch 20260301 of t_{name}.{name} does not match contract v1 "
+    assert message.startswith(f"batch {BATCH1} of t_{name}.{name} does not match contract v1 "
                               "(evolution: fail):")
     for line in ("~ column `qty`: contract int, landed string (incompatible type)",
                  "- missing column `note` (string)", "+ new column `coupon` (string)"):
@@ -117,16 +118,16 @@ def test_fail_stops_after_bronze_saying_what_differs_and_how_to_accept(spark, mi
     assert re.search(r"set version: 2 with a changelog entry\) or set evolution: add_columns, "
                      r"then re-run the DAG for 2026-03-01", message)
     # nothing lost: the batch is in bronze with its raw values, nothing past bronze
-    (row,) = _bronze(spark, name, "20260301").collect()
+    (row,) = _bronze(spark, name, BATCH1).collect()
     assert json.loads(row["_rescued_data"]) == {"qty": "many", "coupon": "X"}
-    assert spark.table(f"silver.{name}").count() == 0
+    assert spark.table(zone(name, "silver")).count() == 0
 
 
 def test_parquet_type_widening_is_accepted_in_place(spark, mini_lake):
     name = "evo_widen"
     drop_tables(spark, name)
     c = contract(name, [{"name": "id", "type": "string"}, {"name": "w", "type": "int", "min": 0}],
-                 format="parquet", file="p.parquet", evolution="add_columns")
+                 evolution="add_columns")
 
     def parquet(values, kind):
         sink = pa.BufferOutputStream()
@@ -134,17 +135,17 @@ def test_parquet_type_widening_is_accepted_in_place(spark, mini_lake):
                                  "w": pa.array(values, kind)}), sink)
         return sink.getvalue().to_pybytes()
 
-    mini_lake.land(c, DAY1, parquet([1, 2], pa.int32()))
+    mini_lake.land(c, DAY1, parquet([1, 2], pa.int32()), fmt="parquet")
     mini_lake.ingest({name: c}, DAY1)
     mini_lake.validate({name: c}, DAY1)
-    mini_lake.land(c, DAY2, parquet([5_000_000_000], pa.int64()))
+    mini_lake.land(c, DAY2, parquet([5_000_000_000], pa.int64()), fmt="parquet")
     result = mini_lake.ingest({name: c}, DAY2)
     assert result.contracts[name].column("w").type == "bigint"
-    for zone in ("bronze", "silver", "quarantine"):
-        types = dict(spark.table(f"{zone}.{name}").dtypes)
-        assert types["w"] == "bigint", zone
-    assert [r["w"] for r in _bronze(spark, name, "20260302").collect()] == [5_000_000_000]
+    for zone_name in ("bronze", "silver", "quarantine"):
+        types = dict(spark.table(zone(name, zone_name)).dtypes)
+        assert types["w"] == "bigint", zone_name
+    assert [r["w"] for r in _bronze(spark, name, BATCH2).collect()] == [5_000_000_000]
     validated = mini_lake.validate({name: c}, DAY2)[name]
     assert validated.counts.rows_valid == 1  # the CHECK w >= 0 survived the widening
-    assert spark.sql(f"SHOW TBLPROPERTIES silver.{name}").where(
+    assert spark.sql(f"SHOW TBLPROPERTIES {zone(name, 'silver')}").where(
         "key = 'delta.constraints.w_min'").count() == 1

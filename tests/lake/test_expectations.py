@@ -14,7 +14,7 @@ import pytest
 from pyspark import StorageLevel
 
 from lake.errors import LakehouseError
-from lake.expectations import (
+from lake.quality.expectations import (
     ExpectationOutcome,
     ExpectationSpec,
     SuiteResult,

@@ -6,17 +6,20 @@ import json
 from collections import Counter
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from pyspark.sql import Row
 from pyspark.testing import assertDataFrameEqual
 
-from lake.bronze import bronze_ddl
-from lake.contract import source_contracts
-from lake.rules import rules
-from lake.validation import FAILED, MALFORMED, BatchCounts, count_batch, flag_rows
+from lake.config.project import load_project
+from lake.config.sources import source_of
+from lake.contracts.rules.registry import rules
+from lake.contracts.tables import bronze_ddl
+from lake.quality.flags import FAILED, MALFORMED, BatchCounts, count_batch, flag_rows
 
-CONTRACTS = source_contracts("retail")
+CONTRACTS = source_of(load_project(Path(__file__).resolve().parents[2] / "examples" / "retail"),
+                      "retail").contracts
 TS = datetime(2026, 1, 1, 10, 0)
 INGESTED_AT = datetime(2026, 1, 2, 6, 0, tzinfo=UTC)
 REF_CUSTOMER = "reference:customer_id->customers"
@@ -29,7 +32,7 @@ def _order(order_id="O1", customer_id="C1", product_id="P1", quantity=1, amount=
     return (order_id, customer_id, product_id, quantity,
             None if amount is None else Decimal(amount), order_ts, payment, returned,
             None if rescued is None else json.dumps(rescued), "orders.ndjson", INGESTED_AT,
-            "20260102", f"r-{order_id}-{amount}")
+            "20260102-001", f"r-{order_id}-{amount}")
 
 
 # (bronze row, the exact rules it must fail, in rule order)
@@ -113,7 +116,7 @@ def test_count_batch_conserves_rows_and_counts_every_rule(spark, known_keys):
 def _customer(customer_id="C1", segment="consumer", city="Lisbon", updated_at=TS, rescued=None):
     return (customer_id, "Ana Silva", "ana@example.com", city, segment, updated_at,
             None if rescued is None else json.dumps(rescued), "customers.csv", INGESTED_AT,
-            "20260102", f"r-{customer_id}-{city}")
+            "20260102-001", f"r-{customer_id}-{city}")
 
 
 CUSTOMER_CASES = [

@@ -114,30 +114,6 @@ def _event(event_type: str, time: datetime, **kwargs) -> dict:
 BACKENDS = ("memory", "sqlite", "postgresql", "mariadb")
 
 
-@pytest.fixture(scope="session")
-def postgresql():
-    """One PostgreSQL server on loopback for the whole test run (installed when missing)."""
-    from tests.lineage.databases import DatabaseSetupError, postgres_server
-
-    try:
-        with postgres_server() as server:
-            yield server
-    except DatabaseSetupError as err:
-        pytest.fail(str(err))
-
-
-@pytest.fixture(scope="session")
-def mariadb():
-    """One MariaDB server on loopback for the whole test run (installed when missing)."""
-    from tests.lineage.databases import DatabaseSetupError, mariadb_server
-
-    try:
-        with mariadb_server() as server:
-            yield server
-    except DatabaseSetupError as err:
-        pytest.fail(str(err))
-
-
 def new_store_url(request, backend: str, folder: Path) -> str:
     """A fresh, empty store URL on ``backend``: in-memory SQLite, a SQLite file in ``folder``,
     or a new database on the session's PostgreSQL or MariaDB server."""

@@ -11,8 +11,8 @@ from datetime import timedelta
 
 import pytest
 
+from lake.config.settings import load_settings
 from lake.errors import ConfigError
-from lake.settings import load_settings
 from lineage.delivery.destinations import http_spool_dir, parse_transports
 from lineage.delivery.emitter import emit_safely, make_client
 from lineage.delivery.replay import replay_all
@@ -21,8 +21,8 @@ from lineage.errors import TransportConfigError
 from lineage.events.run_events import DatasetRef, run_event
 from lineage.store.metadata_store import MetadataStore
 from lineage.views.server import make_server
+from tests.databases import free_port
 from tests.lineage.conftest import T0, validate
-from tests.lineage.databases import free_port
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -18,38 +20,71 @@ from lineage.events.column_lineage import (
 )
 from lineage.events.run_events import DatasetRef, run_event, to_json
 from tests.lineage.conftest import T0, validate
-from warehouse.facts import fact_orders_sql
-from warehouse.models import DIM_CUSTOMER, DIM_PRODUCT
-from warehouse.scd2 import merge_sql
+
+RETAIL = Path(__file__).resolve().parents[3] / "examples" / "retail"
+AT = datetime(2026, 1, 2, tzinfo=UTC)
 
 
-def test_scd2_merge_maps_each_dimension_column_to_its_silver_column():
-    found = column_lineage(merge_sql(DIM_CUSTOMER))
-    assert found["city"] == [Source("silver.customers", "city", IDENTITY, False)]
-    assert found["customer_id"] == [Source("silver.customers", "customer_id", IDENTITY, False)]
-    # xxhash64(customer_id, logical date): the date is a parameter, the key the only column;
+@pytest.fixture(scope="module")
+def retail():
+    """The retail example's models and the SQL its warehouse load runs for one batch."""
+    from lake.config.project import load_project
+    from warehouse import facts, scd2
+    from warehouse.dimensions import batch_select
+    from warehouse.models.catalog import load_models
+
+    catalog = load_models(load_project(RETAIL))
+    dims = catalog.dimensions
+    batch = "20260102-001"
+
+    def dimension_sql(name: str) -> str:
+        info = catalog.selects[name]
+        select = batch_select(info, dims[name].input_table, batch)
+        protected = batch_select(info, dims[name].input_table, batch)
+        return scd2.snapshot_merge(dims[name], select, protected, effective=AT, recorded=AT,
+                                   batch_id=batch)
+
+    fact = catalog.facts["fact_orders"]
+    info = catalog.selects["fact_orders"]
+    fact_sql = facts.fact_merge(fact, batch_select(info, "retail_silver.orders", batch),
+                                list(info.columns), dims, recorded=AT, batch_id=batch)
+    return {"warehouse.dim_customer": dimension_sql("dim_customer"),
+            "warehouse.dim_product": dimension_sql("dim_product"),
+            "warehouse.fact_orders": fact_sql}
+
+
+def test_scd2_merge_maps_each_dimension_column_to_its_silver_column(retail):
+    found = column_lineage(retail["warehouse.dim_customer"])
+    assert found["city"] == [Source("retail_silver.customers", "city", IDENTITY, False)]
+    assert found["customer_id"] == [
+        Source("retail_silver.customers", "customer_id", IDENTITY, False)]
+    # xxhash64(customer_id, logical date): the date is a literal, the key the only column;
     # a hash, so the key cannot be read back from it (masking).
     assert found["customer_sk"] == [
-        Source("silver.customers", "customer_id", TRANSFORMATION, True)]
+        Source("retail_silver.customers", "customer_id", TRANSFORMATION, True)]
     # s.row_hash in the MERGE is an identity of the source's sha2(...): a masked transformation.
-    assert found["row_hash"] == [Source("silver.customers", c, TRANSFORMATION, True)
-                                 for c in sorted(DIM_CUSTOMER.tracked)]
+    assert found["row_hash"] == [Source("retail_silver.customers", c, TRANSFORMATION, True)
+                                 for c in sorted(("name", "email", "city", "segment"))]
     for bookkeeping in ("valid_from", "valid_to", "is_current", "recorded_at", "_batch_id"):
-        assert found[bookkeeping] == []  # set from the logical date and the batch, not columns
-    assert not any(table == DIM_CUSTOMER.table for sources in found.values()
+        assert found.get(bookkeeping, []) == []  # literals of the batch, not columns
+    assert not any(table == "warehouse.dim_customer" for sources in found.values()
                    for table, *_ in sources)  # the target's own columns are no input
-    product = column_lineage(merge_sql(DIM_PRODUCT))
-    assert product["unit_price"] == [Source("silver.products", "unit_price", IDENTITY, False)]
+    product = column_lineage(retail["warehouse.dim_product"])
+    assert product["unit_price"] == [
+        Source("retail_silver.products", "unit_price", IDENTITY, False)]
 
 
-def test_fact_orders_keys_come_from_the_dimensions_and_measures_from_silver():
-    found = column_lineage(fact_orders_sql())
-    assert found["customer_sk"] == [Source("warehouse.dim_customer", "customer_sk")]
-    assert found["product_sk"] == [Source("warehouse.dim_product", "product_sk")]
-    assert found["amount"] == [Source("silver.orders", "amount", IDENTITY, False)]
+def test_fact_orders_keys_come_from_the_dimensions_and_measures_from_silver(retail):
+    found = column_lineage(retail["warehouse.fact_orders"])
+    assert ("warehouse.dim_customer", "customer_sk") in {
+        (s.table, s.column) for s in found["customer_sk"]}
+    assert ("warehouse.dim_product", "product_sk") in {
+        (s.table, s.column) for s in found["product_sk"]}
+    assert found["amount"] == [Source("retail_silver.orders", "amount", IDENTITY, False)]
     # CAST(date_format(order_ts, 'yyyyMMdd') AS INT): computed, not copied, and not a hash.
-    assert found["date_key"] == [Source("silver.orders", "order_ts", TRANSFORMATION, False)]
-    assert found["recorded_at"] == []
+    assert found["date_key"] == [
+        Source("retail_silver.orders", "order_ts", TRANSFORMATION, False)]
+    assert found.get("recorded_at", []) == []
 
 
 def test_subqueries_ctes_unions_and_stars_are_followed():
@@ -84,30 +119,28 @@ def test_statements_that_build_no_table_are_refused():
         column_lineage("SELECT FROM WHERE (")
 
 
-def test_the_warehouse_job_emits_valid_column_lineage_facets(tmp_path):
-    loc = {t: str(tmp_path / t.replace(".", "/")) for t in (
-        "silver.customers", "silver.products", "silver.orders", DIM_CUSTOMER.table,
-        DIM_PRODUCT.table, "warehouse.fact_orders")}
-    inputs = [DatasetRef(loc[t], table=t, version=3)
-              for t in ("silver.customers", "silver.products", "silver.orders")]
-    outputs = with_column_lineage(
-        [DatasetRef(loc[t], table=t, version=1)
-         for t in (DIM_CUSTOMER.table, DIM_PRODUCT.table, "warehouse.fact_orders")], inputs)
+def test_the_warehouse_job_emits_valid_column_lineage_facets(tmp_path, retail):
+    silver = ("retail_silver.customers", "retail_silver.products", "retail_silver.orders")
+    written = ("warehouse.dim_customer", "warehouse.dim_product", "warehouse.fact_orders")
+    loc = {t: str(tmp_path / t.replace(".", "/")) for t in (*silver, *written)}
+    inputs = [DatasetRef(loc[t], table=t, version=3) for t in silver]
+    outputs = with_column_lineage([DatasetRef(loc[t], table=t, version=1) for t in written],
+                                  inputs, {t: [retail[t]] for t in written})
     dim = outputs[0].column_lineage
-    assert dim["city"] == [Source(loc["silver.customers"], "city", IDENTITY, False)]
+    assert dim["city"] == [Source(loc["retail_silver.customers"], "city", IDENTITY, False)]
     assert "valid_from" not in dim  # no column feeds it
-    assert outputs[2].column_lineage["customer_sk"] == [
-        Source(loc[DIM_CUSTOMER.table], "customer_sk", IDENTITY, False)]
+    assert Source(loc["warehouse.dim_customer"], "customer_sk", TRANSFORMATION, False) in \
+        outputs[2].column_lineage["customer_sk"]
     event = json.loads(to_json(run_event(
         "COMPLETE", namespace="lakehouse", job_name="retail.load_warehouse",
         run_id="0190d2d6-6a4b-7c3e-9e4a-0a1b2c3d4e5f", event_time=T0, inputs=inputs,
         outputs=outputs)))
     fields = event["outputs"][0]["facets"]["columnLineage"]["fields"]
     assert fields["city"]["inputFields"] == [
-        {"namespace": "file", "name": loc["silver.customers"], "field": "city",
+        {"namespace": "file", "name": loc["retail_silver.customers"], "field": "city",
          "transformations": [{"type": "DIRECT", "subtype": "IDENTITY", "masking": False}]}]
     assert fields["customer_sk"]["inputFields"] == [
-        {"namespace": "file", "name": loc["silver.customers"], "field": "customer_id",
+        {"namespace": "file", "name": loc["retail_silver.customers"], "field": "customer_id",
          "transformations": [{"type": "DIRECT", "subtype": "TRANSFORMATION", "masking": True}]}]
     result = validate({"warehouse": [event]}, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,231 @@
+"""Typed settings, read from ``LAKEHOUSE_*`` environment variables and an optional YAML file.
+
+Nothing here runs at import time: call :func:`load_settings` where settings are needed.
+
+Precedence (highest first): environment variables, the YAML file named by ``LAKEHOUSE_CONFIG``,
+defaults. Every path defaults to a folder under ``LAKEHOUSE_HOME`` (default ``./.lakehouse``), so a
+laptop needs nothing else; production points the roots at ``s3a://`` and the URLs at real servers.
+
+Database connections of JDBC sources are settings too, never declarations:
+``LAKEHOUSE_CONN_<NAME>=postgresql://user:password@host:5432/database`` (or ``mysql://``,
+``mariadb://``, or a ``jdbc:`` URL), or ``connections: {name: URL}`` in the config file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from lake.errors import ConfigError
+
+ENV_PREFIX = "LAKEHOUSE_"
+CONN_PREFIX = f"{ENV_PREFIX}CONN_"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+_DRIVERS = {"postgresql": ("jdbc:postgresql", "org.postgresql.Driver"),
+            "postgres": ("jdbc:postgresql", "org.postgresql.Driver"),
+            "mysql": ("jdbc:mariadb", "org.mariadb.jdbc.Driver"),
+            "mariadb": ("jdbc:mariadb", "org.mariadb.jdbc.Driver")}
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A database a JDBC source reads: its JDBC URL and the driver's properties."""
+
+    name: str
+    url: str
+    properties: dict[str, str] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # never print a password
+        return f"Connection({self.name!r}, {self.url!r})"
+
+
+def parse_connection(name: str, value: str) -> Connection:
+    """``postgresql://user:password@host:port/db?opt=v`` (or ``mysql://``, ``mariadb://``, or a
+    ``jdbc:`` URL passed as it is) as a :class:`Connection`; ValueError saying the form."""
+    if value.startswith("jdbc:"):
+        return Connection(name, value)
+    parts = urlsplit(value)
+    if parts.scheme not in _DRIVERS or not parts.hostname or not parts.path.strip("/"):
+        raise ValueError(f"connection {name}: expected postgresql://USER:PASSWORD@HOST:PORT/"
+                         "DATABASE (or mysql://, mariadb://, or a jdbc: URL)")
+    prefix, driver = _DRIVERS[parts.scheme]
+    port = f":{parts.port}" if parts.port else ""
+    query = f"?{parts.query}" if parts.query else ""
+    properties = {"driver": driver}
+    if parts.username:
+        properties["user"] = unquote(parts.username)
+    if parts.password:
+        properties["password"] = unquote(parts.password)
+    return Connection(name, f"{prefix}://{parts.hostname}{port}{parts.path}{query}", properties)
+
+
+class Settings(BaseModel):
+    """Where everything lives and how Spark, the catalog and lineage are reached."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    home: Path = Path(".lakehouse")
+    source_root: str = ""
+    landing_root: str = ""
+    lake_root: str = ""
+    warehouse_root: str = ""
+    spark_master: str = "local[2]"
+    shuffle_partitions: int = 4
+    metastore_url: str = ""
+    lineage_url: str = ""
+    lineage_namespace: str = "lakehouse"
+    lineage_transport: str = "store"
+    airflow_home: Path | None = None
+    airflow_database_url: str = ""
+    dags_folder: Path | None = None
+    project: Path | None = None
+    jars_dir: Path = REPO_ROOT / ".jars"
+    connections: dict[str, str] = {}
+
+    @field_validator("shuffle_partitions")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be a positive integer, e.g. 4")
+        return value
+
+    @field_validator("spark_master")
+    @classmethod
+    def _master(cls, value: str) -> str:
+        if not value.startswith(("local", "spark://", "yarn", "k8s://")):
+            raise ValueError("must be local[N], spark://HOST:PORT, yarn or k8s://URL")
+        return value
+
+    @field_validator("connections")
+    @classmethod
+    def _connections(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, url in value.items():
+            parse_connection(name, url)
+        return value
+
+    @field_validator("lineage_transport")
+    @classmethod
+    def _transport(cls, value: str) -> str:
+        from lineage.delivery.destinations import parse_transports
+
+        parse_transports(value)  # ValueError naming the bad destination and the syntax
+        return value
+
+    def model_post_init(self, _context: Any) -> None:
+        home = self.home.expanduser().absolute()
+        object.__setattr__(self, "home", home)
+        defaults = {
+            "source_root": str(home / "source"),
+            "landing_root": str(home / "landing"),
+            "lake_root": str(home / "lake"),
+            "warehouse_root": str(home / "warehouse"),
+            "metastore_url": f"jdbc:derby:;databaseName={home / 'metastore_db'};create=true",
+            "lineage_url": f"sqlite:///{home / 'lineage.db'}",
+            "airflow_home": home / "airflow",
+        }
+        for name, value in defaults.items():
+            if not getattr(self, name):
+                object.__setattr__(self, name, value)
+        if not self.airflow_database_url:
+            object.__setattr__(self, "airflow_database_url",
+                               f"sqlite:///{self.airflow_home / 'airflow.db'}")
+        if self.dags_folder is None:
+            object.__setattr__(self, "dags_folder", self.airflow_home / "dags")
+        if self.project is not None:
+            object.__setattr__(self, "project", self.project.expanduser().absolute())
+
+    @property
+    def gx_root(self) -> Path:
+        """The Great Expectations project (suites, results, Data Docs site)."""
+        return self.home / "gx"
+
+    def connection(self, name: str) -> Connection:
+        """The database connection ``name`` (``LAKEHOUSE_CONN_<NAME>``)."""
+        if name not in self.connections:
+            raise ConfigError(
+                f"no connection {name!r}: set {CONN_PREFIX}{name.upper()}="
+                "postgresql://USER:PASSWORD@HOST:PORT/DATABASE (or add it under connections: in "
+                f"the LAKEHOUSE_CONFIG file); known connections: "
+                f"{', '.join(sorted(self.connections)) or 'none'}")
+        return parse_connection(name, self.connections[name])
+
+    @property
+    def lineage_spool_dir(self) -> Path:
+        """Where lineage events wait when the store is unreachable."""
+        return self.home / "lineage_spool"
+
+    def jar_paths(self) -> list[str]:
+        """The resolved JVM jars (Delta and friends); empty when ``make jars`` has not run."""
+        if not self.jars_dir.is_dir():
+            return []
+        return sorted(str(p) for p in self.jars_dir.glob("*.jar"))
+
+    def as_env(self) -> dict[str, str]:
+        """These settings as ``LAKEHOUSE_*`` variables, to hand to a child process."""
+        env = {
+            f"{ENV_PREFIX}{name.upper()}": str(value)
+            for name, value in self.model_dump().items()
+            if value is not None and name != "connections"
+        }
+        env.update({f"{CONN_PREFIX}{name.upper()}": url for name, url in self.connections.items()})
+        return env
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from the environment (default ``os.environ``), the config file and overrides.
+
+    Raises :class:`ConfigError` naming the setting, its source and how to fix it.
+    """
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    config_file = env.get(f"{ENV_PREFIX}CONFIG")
+    if config_file:
+        values.update(_read_config_file(Path(config_file)))
+    known = set(Settings.model_fields) - {"connections"}
+    connections = dict(values.pop("connections", None) or {})
+    for key, value in env.items():
+        if not key.startswith(ENV_PREFIX) or key == f"{ENV_PREFIX}CONFIG":
+            continue
+        if key.startswith(CONN_PREFIX):
+            connections[key[len(CONN_PREFIX):].lower()] = value
+            continue
+        name = key[len(ENV_PREFIX):].lower()
+        if name not in known:
+            raise ConfigError(
+                f"unknown setting {key}; known settings are "
+                + ", ".join(f"{ENV_PREFIX}{k.upper()}" for k in sorted(known))
+            )
+        values[name] = value
+    values.update(overrides)
+    values["connections"] = {**connections, **values.get("connections", {})}
+    try:
+        return Settings(**values)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{ENV_PREFIX}{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in err.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from err
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"LAKEHOUSE_CONFIG names {path}, which does not exist; fix the path or unset it")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path} is not valid YAML: {err}") from err
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping of setting names to values")
+    unknown = set(data) - set(Settings.model_fields)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown keys {sorted(unknown)}; known keys are {sorted(Settings.model_fields)}"
+        )
+    return data

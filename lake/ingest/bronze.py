@@ -1,0 +1,175 @@
+"""Bronze ingestion of one landed batch of a source: structured datasets and unstructured files.
+
+Per structured dataset with files in the batch: the contract version in effect
+(:mod:`lake.contracts.versions`), the columns the landed files hold
+(:mod:`lake.ingest.observed_schema`), the differences and what the evolution policy does with
+them (:mod:`lake.contracts.evolution`), then one idempotent batch write to
+``<source>_bronze.<dataset>``. What each batch held is kept in ``meta.schema_observations`` for
+its anomaly report. A ``fail`` policy stops the batch *after* bronze is written: raw data is
+never lost. Unstructured datasets become one row per file (:mod:`lake.ingest.documents`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from lake.config.sources import Source
+from lake.contracts.evolution import (
+    ColumnChange,
+    ObservedColumn,
+    accepted,
+    apply_to_tables,
+    compare,
+    evolve,
+    fail_report,
+)
+from lake.contracts.model import Contract
+from lake.contracts.tables import create_zone_tables
+from lake.errors import ConfigError, SchemaEvolutionError
+from lake.ingest.documents import DOCUMENTS_DDL, read_documents
+from lake.ingest.formats.registry import read_raw, type_formats
+from lake.ingest.landing import Batch
+from lake.ingest.records import to_bronze
+from lake.platform.catalog import table
+from lake.platform.delta import TableWrite, write_batch
+from lake.platform.meta_tables import SCHEMA_OBSERVATIONS, batch_of, create_meta_tables
+from lake.platform.tables import create_table
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BronzeBatch:
+    """What one bronze run read (dataset -> landed files) and wrote (tables), with the contract
+    versions used and the schema changes each dataset's batch showed."""
+
+    batch_id: str
+    inputs: dict[str, list[str]]
+    writes: dict[str, TableWrite]
+    contracts: dict[str, Contract]
+    changes: dict[str, tuple[ColumnChange, ...]]
+
+
+def environment_for(contract: Contract, requested: str | None) -> str:
+    """The requested environment where the contract declares it, else the contract's default."""
+    return requested if requested in contract.environments else contract.environment
+
+
+def check_environment(contracts: dict[str, Contract], requested: str | None) -> None:
+    """A requested environment must be declared by at least one contract of the source."""
+    if requested is None:
+        return
+    declared = sorted({e for c in contracts.values() for e in c.environments})
+    if requested not in declared:
+        raise ConfigError(f"environment {requested!r} is not declared by any contract of this "
+                          f"source; declared environments: {', '.join(declared)}")
+
+
+def ingest_batch(spark: SparkSession, source: Source, batch: Batch, *, ingested_at: datetime,
+                 environment: str | None = None, force: bool = False) -> BronzeBatch:
+    """Append landed ``batch`` of every dataset of ``source`` to its bronze table.
+
+    Raises :class:`SchemaEvolutionError` after writing, when a ``fail``-policy dataset changed.
+    """
+    from lake.contracts.versions import in_effect
+
+    check_environment(source.contracts, environment)
+    batch_id = batch.batch_id
+    effective = in_effect(spark, source.contracts, batch_id, ingested_at)
+    create_meta_tables(spark)
+    create_zone_tables(spark, effective)
+    inputs: dict[str, list[str]] = {}
+    writes: dict[str, TableWrite] = {}
+    changes: dict[str, tuple[ColumnChange, ...]] = {}
+    observations = []
+    failures: list[SchemaEvolutionError] = []
+    for name, contract in effective.items():
+        paths = batch.files_of(name)
+        if not paths:
+            continue
+        dataset = source.datasets[name]
+        env = environment_for(contract, environment)
+        raw, observed = read_raw(spark, dataset, contract, paths)
+        found = compare(contract, observed, env, typed_source=dataset.format in ("parquet",
+                                                                                  "avro"))
+        taken = accepted(contract, found)
+        if taken:
+            contract = _evolve(spark, contract, taken, batch, ingested_at)
+            effective[name] = contract
+        df = raw.transform(to_bronze(contract, batch_id, ingested_at, type_formats(dataset)))
+        target = table(source.name, "bronze", name)
+        inputs[name] = paths
+        writes[target] = write_batch(df, target, batch_id, force=force,
+                                     txn_version=contract.version)
+        changes[name] = found
+        observations.append(_observation(source.name, name, batch_id, env, contract, observed,
+                                         found, taken, ingested_at))
+        if contract.evolution == "fail" and found:
+            failures.append(fail_report(contract, found, table=target, batch_id=batch_id,
+                                        logical_date=batch.logical_date))
+    if observations:
+        _record_observations(spark, source.name, observations, batch_id, effective, force)
+    for name in source.unstructured:
+        paths = batch.files_of(name)
+        if not paths:
+            continue
+        target = table(source.name, "bronze", name)
+        create_table(spark, target, DOCUMENTS_DDL,
+                     comment=f"Unstructured files of {source.name}.{name}: metadata and text")
+        inputs[name] = paths
+        writes[target] = write_batch(read_documents(spark, paths, batch_id, ingested_at), target,
+                                     batch_id, force=force)
+    if failures:
+        raise SchemaEvolutionError("\n".join(str(f) for f in failures))
+    return BronzeBatch(batch_id, inputs, writes, effective, changes)
+
+
+def _evolve(spark: SparkSession, contract: Contract, taken: tuple[ColumnChange, ...],
+            batch: Batch, now: datetime) -> Contract:
+    from lake.contracts.versions import register_evolution
+
+    new = evolve(contract, taken, batch_id=batch.batch_id, logical_date=batch.logical_date)
+    register_evolution(spark, new, new.changelog[-1].reason, batch.batch_id, now)
+    apply_to_tables(spark, [table(contract.source, zone, contract.dataset)
+                            for zone in ("bronze", "silver", "quarantine")], taken)
+    log.info("%s.%s evolved to contract v%s: %s", contract.source, contract.dataset,
+             new.version, new.changelog[-1].reason)
+    return new
+
+
+def _observation(source: str, name: str, batch_id: str, env: str, contract: Contract,
+                 observed: tuple[ObservedColumn, ...], found: tuple[ColumnChange, ...],
+                 taken: tuple[ColumnChange, ...], at: datetime) -> tuple:
+    columns = [(c.name, c.type, c.non_null) for c in observed]
+    rows = [(c.kind, c.column, c.contract_type, c.observed_type, c in taken) for c in found]
+    return (source, name, batch_id, env, contract.version, columns, rows, at)
+
+
+def _record_observations(spark: SparkSession, source: str, rows: list[tuple], batch_id: str,
+                         contracts: dict[str, Contract], force: bool) -> None:
+    """One row per dataset of the batch in ``meta.schema_observations``, in one commit."""
+    from lake.platform.delta import delta_table
+
+    schema = delta_table(spark, SCHEMA_OBSERVATIONS).toDF().schema
+    write_batch(spark.createDataFrame(rows, schema=schema), SCHEMA_OBSERVATIONS, batch_id,
+                where=batch_of(source, batch_id, [r[1] for r in rows]), force=force,
+                txn_version=sum(c.version for c in contracts.values()))
+
+
+def ingested_batches(spark: SparkSession, source: str, batch_ids: list[str]) -> set[str]:
+    """Which of ``batch_ids`` of ``source`` bronze has already taken (their schema is recorded)."""
+    from pyspark.sql import functions as F
+
+    if not batch_ids:
+        return set()
+    create_meta_tables(spark)
+    rows = (spark.table(SCHEMA_OBSERVATIONS)
+            .where((F.col("source") == source) & F.col("_batch_id").isin(batch_ids))
+            .select("_batch_id").distinct().collect())
+    return {r[0] for r in rows}

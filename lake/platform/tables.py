@@ -1,0 +1,60 @@
+"""Creating tables once, with their schema and CHECK constraints, and keeping the checks current.
+
+Tables are created explicitly (``CREATE TABLE IF NOT EXISTS … USING DELTA``) so Delta enforces the
+schema, NOT NULL columns and CHECK constraints on every later write.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+log = logging.getLogger(__name__)
+
+
+def comment_literal(text: str) -> str:
+    """``text`` as a SQL string literal for a COMMENT (quotes and backslashes dropped)."""
+    return "'" + re.sub(r"['\\\n\r]", " ", text)[:1000] + "'"
+
+
+def create_table(spark: SparkSession, table: str, ddl: str, *, comment: str = "",
+                 checks: dict[str, str] | None = None, partition_by: tuple[str, ...] = (),
+                 properties: dict[str, str] | None = None) -> bool:
+    """Create ``table`` with ``ddl`` and its CHECK constraints unless it exists; True if created."""
+    if spark.catalog.tableExists(table):
+        return False
+    partition = f" PARTITIONED BY ({', '.join(partition_by)})" if partition_by else ""
+    props = (" TBLPROPERTIES (" + ", ".join(f"'{k}' = '{v}'" for k, v in properties.items())
+             + ")") if properties else ""
+    spark.sql(f"CREATE TABLE IF NOT EXISTS {table} ({ddl}) USING DELTA{partition}"
+              + (f" COMMENT {comment_literal(comment)}" if comment else "") + props)
+    for name, expr in (checks or {}).items():
+        spark.sql(f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({expr})")
+    return True
+
+
+def sync_checks(spark: SparkSession, table: str, wanted: dict[str, str]) -> None:
+    """Make ``table``'s CHECK constraints the ``wanted`` ones (a new contract version may relax
+    or add rules). A new check that existing rows break is left out, with a warning: it could
+    not hold."""
+    from pyspark.errors import PySparkException
+
+    prefix = "delta.constraints."
+    current = {r["key"][len(prefix):]: r["value"]
+               for r in spark.sql(f"SHOW TBLPROPERTIES {table}").collect()
+               if r["key"].startswith(prefix)}
+    for name in current:
+        if name.lower() not in {w.lower() for w in wanted}:
+            spark.sql(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+    for name, expr in wanted.items():
+        if name.lower() in {c.lower() for c in current}:
+            continue
+        try:
+            spark.sql(f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({expr})")
+        except PySparkException as err:
+            log.warning("%s: CHECK %s (%s) not added, existing rows break it: %s", table, name,
+                        expr, str(err).splitlines()[0])

@@ -1,0 +1,303 @@
+"""Validation of one bronze batch: valid rows to silver, every failing row to quarantine.
+
+Per dataset, in dependency order (referenced datasets first), with the contract version in effect
+for the batch and the batch's environment:
+
+1. flag every row (:func:`lake.quality.flags.flag_rows`) and persist the result;
+2. one aggregation counts rows in / valid / quarantined, failures per rule and the profile
+   statistics (:mod:`lake.quality.profile`); a group-by adds value frequencies where needed;
+3. Great Expectations runs the suite generated from the contract on the persisted rows and
+   rebuilds the Data Docs (:func:`expectation_specs`);
+4. the anomaly report is computed (:mod:`lake.quality.anomalies`).
+
+Only when every dataset passed its ``fail``-severity rules are rows written: silver, quarantine
+(each row with the rules it failed and the contract version), ``meta.batch_counts`` and
+``meta.anomalies``. Otherwise :class:`ContractViolation` stops the batch and nothing is written
+past bronze.
+
+Passes over the data, whatever the number of rules K: the bronze batch is read once (step 1,
+materialised by step 2's aggregation); everything after reads the persisted flagged rows: one
+group-by (step 2's value counts), GX's bundled metrics (:mod:`lake.quality.gx_rules`) and the two writes.
+In Spark jobs that is 13 before the writes for a dataset with a reference (adaptive execution runs
+each shuffle and broadcast as a job of its own); ``tests/lake/test_validation_passes.py`` checks
+the count does not change with K.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lake.config.sources import Source
+from lake.contracts.model import Contract
+from lake.contracts.rules.registry import expectation, rules
+from lake.contracts.rules.rule import Rule
+from lake.contracts.tables import SILVER_METADATA, create_zone_tables
+from lake.errors import ContractViolation, SchemaEvolutionError
+from lake.ingest.bronze import check_environment, environment_for
+from lake.platform.catalog import table
+from lake.platform.delta import TableWrite, delta_table, write_batch
+from lake.platform.meta_tables import (
+    ANOMALIES,
+    BATCH_COUNTS,
+    SCHEMA_OBSERVATIONS,
+    batch_of,
+    create_meta_tables,
+)
+from lake.quality.anomalies import Anomaly, detect
+from lake.quality.expectations import ExpectationSpec, SuiteResult, validate_dataframe
+from lake.quality.flags import FAILED, BatchCounts, check_custom_rules, count_batch, flag_rows
+from lake.quality.flags import is_quarantined as quarantined
+from lake.quality.profile import Profile, aggregates, from_aggregates, value_counts
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DatasetValidation:
+    dataset: str
+    environment: str
+    contract: Contract
+    counts: BatchCounts
+    expectations: SuiteResult
+    anomalies: tuple[Anomaly, ...]
+    profile: Profile
+    bronze_version: int
+    silver: TableWrite | None = None
+    quarantine: TableWrite | None = None
+
+
+@dataclass
+class _Checked:
+    result: DatasetValidation
+    flagged: DataFrame
+    active: tuple[Rule, ...]
+
+
+def validate_batch(spark: SparkSession, source: Source, *, logical_date: date, batch_id: str,
+                   validated_at: datetime, gx_root: Path, environment: str | None = None,
+                   force: bool = False) -> list[DatasetValidation]:
+    """Validate one bronze batch of every dataset of ``source`` that has rows in it (see the
+    module doc); the per-dataset results."""
+    from lake.contracts.versions import in_effect
+    from lake.quality.expectations import import_in_background
+
+    import_in_background()
+    check_environment(source.contracts, environment)
+    effective = in_effect(spark, source.contracts, batch_id, validated_at)
+    create_meta_tables(spark)
+    create_zone_tables(spark, effective)
+    changes = _schema_changes(spark, source.name, batch_id)
+    previous = _previous_profiles(spark, source.name, batch_id)
+    checked: dict[str, _Checked] = {}
+    try:
+        for name in _dependency_order(effective):
+            if name not in changes:
+                continue  # no rows of this dataset in the batch
+            checked[name] = _check(spark, effective[name], environment_for(effective[name],
+                                   environment), batch_id, gx_root, checked,
+                                   changes[name], previous.get(name))
+        _stop_on_failed_rules([c.result for c in checked.values()], batch_id)
+        results = [_write(c, batch_id, force) for c in checked.values()]
+    finally:
+        for c in checked.values():
+            c.flagged.unpersist()
+    if results:
+        _record(spark, source.name, results, logical_date, batch_id, validated_at, force)
+    return results
+
+
+def _check(spark: SparkSession, contract: Contract, env: str, batch_id: str, gx_root: Path,
+           done: dict[str, _Checked], changes: list[dict], previous: Profile | None) -> _Checked:
+    name = contract.dataset
+    bronze_table = table(contract.source, "bronze", name)
+    bronze = delta_table(spark, bronze_table)
+    bronze_version = bronze.history(1).first()["version"]
+    batch = bronze.toDF().where(f"_batch_id = '{batch_id}'")
+    missing = [c for c in contract.column_names if c not in batch.columns]
+    if missing:
+        raise SchemaEvolutionError(
+            f"{bronze_table} has no columns {missing} of contract v{contract.version}; re-run the "
+            f"bronze task for batch {batch_id} so it is ingested with that contract version")
+    checked = evaluate(contract, env, batch, _known_keys(spark, contract, batch_id, done),
+                       gx_root=gx_root, label=f"{contract.source}.{name} batch {batch_id}",
+                       changes=changes,
+                       previous=previous)
+    checked.result = replace(checked.result, bronze_version=bronze_version)
+    return checked
+
+
+def evaluate(contract: Contract, env: str, batch: DataFrame, known: dict[str, DataFrame], *,
+             gx_root: Path, label: str, changes: list[dict] = (),
+             previous: Profile | None = None) -> _Checked:
+    """Steps 1-4 of the module doc on ``batch`` (bronze rows); the flagged rows stay persisted
+    for the writes (the caller unpersists them)."""
+    check_custom_rules(contract, batch)
+    active = rules(contract, env)
+    flagged = batch.transform(flag_rows(contract, known, environment=env)).persist()
+    counts, stats = count_batch(flagged, active,
+                                aggregates(contract, env, batch.columns, previous))
+    profile = from_aggregates(contract, env, batch.columns, counts.rows_in, stats)
+    value_counts(flagged, contract, profile)
+    expectations = validate_dataframe(
+        flagged, suite_name=f"{contract.source}.{contract.dataset}",
+        specs=expectation_specs(active), gx_root=gx_root,
+        batch_label=f"{label} ({env}, contract v{contract.version})")
+    anomalies = tuple(detect(contract, env, active, counts.by_rule, profile, previous, changes))
+    log.info("%s (%s, contract v%s): %s in, %s valid, %s quarantined, %s anomalies", label, env,
+             contract.version, counts.rows_in, counts.rows_valid, counts.rows_quarantined,
+             len(anomalies))
+    result = DatasetValidation(contract.dataset, env, contract, counts, expectations, anomalies,
+                               profile, bronze_version=-1)
+    return _Checked(result, flagged, active)
+
+
+def _known_keys(spark: SparkSession, contract: Contract, batch_id: str,
+                done: dict[str, _Checked]) -> dict[str, DataFrame]:
+    """Keys of each referenced dataset: silver rows of earlier batches plus this batch's rows of
+    that dataset that passed (validated just before, not yet written)."""
+    from pyspark.sql import functions as F
+
+    known = {}
+    for ref in contract.references:
+        earlier = spark.table(table(contract.source, "silver", ref.dataset)).where(
+            F.col("_batch_id") < batch_id)
+        keys = earlier.select(ref.key)
+        if ref.dataset in done:
+            c = done[ref.dataset]
+            keys = keys.unionByName(c.flagged.where(~quarantined(c.active)).select(ref.key))
+        known[ref.dataset] = keys
+    return known
+
+
+def expectation_specs(active: tuple[Rule, ...]) -> list[ExpectationSpec]:
+    """The rules as a Great Expectations suite: GX's own ``between`` and ``in_set`` for ranges
+    and accepted values, :class:`lake.gx_rules.ExpectRowsToPassRule` for every other rule."""
+    specs = []
+    for rule in active:
+        spec = {"column": FAILED, **expectation(rule)}
+        specs.append(ExpectationSpec(rule=rule.name, mostly=rule.mostly,
+                                     description=rule.description, severity=rule.severity, **spec))
+    return specs
+
+
+def _stop_on_failed_rules(results: list[DatasetValidation], batch_id: str) -> None:
+    """ContractViolation naming every ``fail`` rule whose failures exceed its ``mostly``."""
+    problems = []
+    for r in results:
+        for rule in rules(r.contract, r.environment):
+            failed = r.counts.by_rule.get(rule.name, 0)
+            if rule.severity == "fail" and failed > (1 - rule.mostly) * r.counts.rows_in:
+                share = failed / max(r.counts.rows_in, 1)
+                problems.append(f"{r.dataset}: {rule.name} failed on {failed} of "
+                                f"{r.counts.rows_in} rows ({share:.1%}; mostly {rule.mostly} "
+                                f"allows {1 - rule.mostly:.1%})")
+    if problems:
+        raise ContractViolation(
+            f"batch {batch_id} stopped by rules of severity fail: " + "; ".join(problems)
+            + ". Nothing was written past bronze; fix the data at the source and re-land it, "
+            "or change the rule's severity or mostly in its contract (with a new version)")
+
+
+def _write(c: _Checked, batch_id: str, force: bool) -> DatasetValidation:
+    r = c.result
+    txn = r.contract.version
+    bad = quarantined(c.active)
+    source = r.contract.source
+    silver = write_batch(
+        c.flagged.where(~bad).select(*r.contract.column_names, *SILVER_METADATA),
+        table(source, "silver", r.dataset), batch_id, force=force, txn_version=txn)
+    bronze_cols = [col for col in c.flagged.columns if col != FAILED]
+    quarantine = write_batch(
+        c.flagged.where(bad).selectExpr(*(f"`{col}`" for col in bronze_cols), FAILED,
+                                        f"{r.contract.version} AS _contract_version"),
+        table(source, "quarantine", r.dataset), batch_id, force=force, txn_version=txn)
+    return replace(r, silver=silver, quarantine=quarantine)
+
+
+def _record(spark: SparkSession, source: str, results: list[DatasetValidation],
+            logical_date: date, batch_id: str, validated_at: datetime, force: bool) -> None:
+    """One row per dataset of the batch in ``meta.batch_counts`` and ``meta.anomalies``, one
+    commit each."""
+    txn = sum(r.contract.version for r in results)
+    counts = [(source, r.dataset, batch_id, logical_date, r.counts.rows_in, r.counts.rows_valid,
+               r.counts.rows_quarantined, {k: v for k, v in r.counts.by_rule.items() if v},
+               r.contract.version, validated_at) for r in results]
+    reports = [(source, r.dataset, batch_id, logical_date, r.environment, r.contract.version,
+                r.counts.rows_in, [_anomaly_row(a) for a in r.anomalies], r.profile.to_json(),
+                str(r.expectations.data_docs_index) if r.expectations.data_docs_index else None,
+                validated_at) for r in results]
+    where = batch_of(source, batch_id, [r.dataset for r in results])
+    for meta_table, rows in ((BATCH_COUNTS, counts), (ANOMALIES, reports)):
+        schema = delta_table(spark, meta_table).toDF().schema
+        write_batch(spark.createDataFrame(rows, schema=schema), meta_table, batch_id, where=where,
+                    force=force, txn_version=txn)
+
+
+def _anomaly_row(a: Anomaly) -> tuple:
+    import json
+
+    return (a.type, a.column, a.severity, a.description, json.dumps(a.details, default=str))
+
+
+def _schema_changes(spark: SparkSession, source: str, batch_id: str) -> dict[str, list[dict]]:
+    """The schema changes bronze recorded for each dataset of the batch (the datasets with rows
+    in it)."""
+    from pyspark.sql import functions as F
+
+    rows = spark.table(SCHEMA_OBSERVATIONS).where(
+        (F.col("source") == source) & (F.col("_batch_id") == batch_id)).collect()
+    return {r["dataset"]: [c.asDict() for c in r["changes"]] for r in rows}
+
+
+def _previous_profiles(spark: SparkSession, source: str, batch_id: str) -> dict[str, Profile]:
+    """Each dataset's profile of its latest batch before ``batch_id``."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    latest = Window.partitionBy("dataset").orderBy(F.desc("_batch_id"))
+    rows = (spark.table(ANOMALIES).where((F.col("source") == source)
+                                         & (F.col("_batch_id") < batch_id))
+            .withColumn("_n", F.row_number().over(latest)).where("_n = 1")
+            .select("dataset", "profile").collect())
+    return {r["dataset"]: Profile.from_json(r["profile"]) for r in rows}
+
+
+def _dependency_order(contracts: dict[str, Contract]) -> list[str]:
+    """Datasets ordered so every referenced dataset is validated before its referrers."""
+    ordered: list[str] = []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in ordered:
+            return
+        if name in path:
+            raise ValueError(f"reference cycle among contracts: {' -> '.join((*path, name))}")
+        for ref in contracts[name].references:
+            if ref.dataset in contracts:
+                visit(ref.dataset, (*path, name))
+        ordered.append(name)
+
+    for name in sorted(contracts):
+        visit(name, ())
+    return ordered
+
+
+def pending_batches(spark: SparkSession, source: str, batch_ids: list[str]) -> list[str]:
+    """Of ``batch_ids``, those bronze has taken and validation has not counted yet, in order."""
+    from pyspark.sql import functions as F
+
+    if not batch_ids:
+        return []
+    create_meta_tables(spark)
+    of_source = (F.col("source") == source) & F.col("_batch_id").isin(batch_ids)
+    ingested = {r[0] for r in spark.table(SCHEMA_OBSERVATIONS).where(of_source)
+                .select("_batch_id").distinct().collect()}
+    counted = {r[0] for r in spark.table(BATCH_COUNTS).where(of_source)
+               .select("_batch_id").distinct().collect()}
+    return [b for b in batch_ids if b in ingested and b not in counted]
