@@ -1,8 +1,16 @@
-"""``fact_orders``: one row per valid order, keyed to the dimension versions valid at order time.
+"""Facts: the declared SELECT over one batch, joined to the dimension versions valid at event
+time, MERGEd into the fact table on its grain.
 
-A late order (its ``order_ts`` days before its batch) gets the customer and product versions that
-were valid then, not the current ones. An order placed before its customer's first known version
-maps to that first version (the customer existed; the platform learned of it later).
+For each lookup the fact gets ``<dimension>_sk`` (``<role>_sk`` when a role is given): for an SCD 2
+dimension the version valid at ``event_time`` (a late fact gets the version valid then; an event
+before the member's first version maps to that first version, one after its last to the last);
+for SCD 1, the member. A key the dimension does not know yet becomes an inferred member first
+(``unknown_members: infer``; filled in when the member arrives) or stops the load with the keys
+listed (``fail``).
+
+The MERGE inserts new grains and replaces a grain whose values changed (a corrected re-delivery),
+so loading a batch twice changes nothing. Two rows of one batch with the same grain stop the load
+(``raise_error`` in the MERGE's join condition): the grain must identify one row.
 """
 
 from __future__ import annotations
@@ -10,106 +18,163 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from lake.delta_io import TableWrite, write_batch
-from lake.tables import create_table
-from warehouse.models import DIM_CUSTOMER, DIM_PRODUCT, FACT_ORDERS, Dimension
+from warehouse.sql_parts import INFERRED_FROM, batch, columns, equal, ident, surrogate, ts
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import SparkSession
 
-FACT_ORDERS_DDL = (
-    "order_id STRING NOT NULL, order_ts TIMESTAMP NOT NULL, order_date DATE NOT NULL, "
-    "date_key INT NOT NULL, customer_sk BIGINT NOT NULL, product_sk BIGINT NOT NULL, "
-    "customer_id STRING NOT NULL, product_id STRING NOT NULL, quantity INT NOT NULL, "
-    "amount DECIMAL(12,2) NOT NULL, recorded_at TIMESTAMP NOT NULL, _batch_id STRING NOT NULL"
-)
+    from warehouse.dimensions import Applied
+    from warehouse.ledger import PendingBatch
+    from warehouse.models.dimension import Dimension
+    from warehouse.models.fact import Fact, Lookup
+    from warehouse.models.sql_check import SelectInfo
 
-
-def create_fact_orders(spark: SparkSession) -> None:
-    create_table(
-        spark, FACT_ORDERS, FACT_ORDERS_DDL,
-        comment="Orders at order grain, keyed to dim_customer/dim_product versions valid at order time",
-        checks={"quantity_positive": "quantity > 0", "amount_non_negative": "amount >= 0"},
-    )
+META_DDL = "recorded_at TIMESTAMP NOT NULL, _batch_id STRING NOT NULL"
 
 
-def version_at(dim: Dimension, versions: DataFrame, event_ts: str):
-    """Transform: add ``dim.surrogate_key`` = the version of ``dim.key`` valid at ``event_ts``."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    def transform(df: DataFrame) -> DataFrame:
-        v = versions.select(
-            F.col(dim.key).alias("_v_key"), F.col(dim.surrogate_key).alias("_v_sk"),
-            F.col("valid_from").alias("_v_from"), F.col("valid_to").alias("_v_to"),
-        )
-        joined = df.join(v, df[dim.key] == v["_v_key"], "left")
-        valid_then = (F.col(event_ts) >= F.col("_v_from")) & (
-            F.col("_v_to").isNull() | (F.col(event_ts) < F.col("_v_to"))
-        )
-        # Prefer the version valid at event time, else the earliest version.
-        rank = F.row_number().over(
-            Window.partitionBy(*df.columns).orderBy(
-                F.when(valid_then, 0).otherwise(1), F.col("_v_from").asc()
-            )
-        )
-        return (
-            joined.withColumn("_rank", rank).where("_rank = 1")
-            .withColumnRenamed("_v_sk", dim.surrogate_key)
-            .drop("_v_key", "_v_from", "_v_to", "_rank")
-        )
-
-    return transform
+def sk_column(lookup: Lookup, dim: Dimension) -> str:
+    return f"{lookup.column_prefix}_sk" if lookup.role else dim.sk
 
 
-def build_fact_orders(orders: DataFrame, customers: DataFrame, products: DataFrame,
-                      recorded_at: datetime) -> DataFrame:
-    """Pure transform from silver orders of a batch to fact rows."""
-    from pyspark.sql import functions as F
-
-    return (
-        orders.select("order_id", "order_ts", "customer_id", "product_id", "quantity", "amount",
-                      "_batch_id")
-        .transform(version_at(DIM_CUSTOMER, customers, "order_ts"))
-        .transform(version_at(DIM_PRODUCT, products, "order_ts"))
-        .select(
-            "order_id", "order_ts",
-            F.to_date("order_ts").alias("order_date"),
-            F.date_format("order_ts", "yyyyMMdd").cast("int").alias("date_key"),
-            "customer_sk", "product_sk", "customer_id", "product_id", "quantity", "amount",
-            F.lit(recorded_at).cast("timestamp").alias("recorded_at"),
-            "_batch_id",
-        )
-    )
+def fact_columns(fact: Fact, output: list[str], dims: dict[str, Dimension]) -> list[str]:
+    """The fact table's columns: the SELECT's, a surrogate key per lookup, load metadata."""
+    return [*output, *(sk_column(lk, dims[lk.dimension]) for lk in fact.lookups),
+            "recorded_at", "_batch_id"]
 
 
-def load_fact_orders(spark: SparkSession, batch_id: str, recorded_at: datetime,
-                     force: bool = False) -> TableWrite:
-    create_fact_orders(spark)
-    orders = spark.table("silver.orders").where(f"_batch_id = '{batch_id}'")
-    fact = build_fact_orders(orders, spark.table(DIM_CUSTOMER.table),
-                             spark.table(DIM_PRODUCT.table), recorded_at)
-    return write_batch(fact, FACT_ORDERS, batch_id, force=force)
+def fact_merge(fact: Fact, select: str, output: list[str], dims: dict[str, Dimension], *,
+               recorded: datetime, batch_id: str) -> str:
+    """The MERGE of one batch into the fact (``select``: the fact's SELECT over the batch)."""
+    r, b = ts(recorded), batch(batch_id)
+    ctes = [f"src AS ({select})"]
+    joins, keys = [], []
+    for i, lk in enumerate(fact.lookups):
+        dim = dims[lk.dimension]
+        fact_cols, dim_cols = list(lk.on), [lk.on[c] for c in lk.on]
+        on = " AND ".join(f"src.{ident(f)} = d{i}.{ident(d)}" for f, d in zip(fact_cols, dim_cols,
+                                                                             strict=True))
+        if dim.scd == 2:
+            at = f"src.{ident(fact.event_time)}"
+            joins.append(f"LEFT JOIN {dim.table} AS d{i} ON {on} AND {at} >= d{i}.valid_from "
+                         f"AND (d{i}.valid_to IS NULL OR {at} < d{i}.valid_to)")
+            ctes.append(f"span{i} AS (SELECT {columns(dim_cols)}, min_by({ident(dim.sk)}, "
+                        f"valid_from) AS _first_sk, min(valid_from) AS _first_from, "
+                        f"max_by({ident(dim.sk)}, valid_from) AS _last_sk FROM {dim.table} "
+                        f"GROUP BY {columns(dim_cols)})")
+            span_on = " AND ".join(f"src.{ident(f)} = f{i}.{ident(d)}"
+                                   for f, d in zip(fact_cols, dim_cols, strict=True))
+            joins.append(f"LEFT JOIN span{i} AS f{i} ON {span_on}")
+            keys.append(f"coalesce(d{i}.{ident(dim.sk)}, CASE WHEN {at} < f{i}._first_from THEN "
+                        f"f{i}._first_sk ELSE f{i}._last_sk END) AS {ident(sk_column(lk, dim))}")
+        else:
+            joins.append(f"LEFT JOIN {dim.table} AS d{i} ON {on}")
+            keys.append(f"d{i}.{ident(dim.sk)} AS {ident(sk_column(lk, dim))}")
+    grain = columns(fact.grain, "src.")
+    check = (f"CASE WHEN count(1) OVER (PARTITION BY {grain}) > 1 THEN raise_error(concat("
+             f"'{fact.table}: batch {batch_id} has several rows with the grain ', "
+             f"to_json(named_struct({', '.join(repr(g) + ', src.' + ident(g) for g in fact.grain)}))"
+             ", '; the grain must identify one row')) ELSE true END AS _grain_ok")
+    source = (f"SELECT {columns(output, 'src.')}{', ' if keys else ''}{', '.join(keys)}, "
+              f"{r} AS recorded_at, {b} AS _batch_id, {check} FROM src {' '.join(joins)}")
+    all_cols = fact_columns(fact, output, dims)
+    compared = [c for c in all_cols if c not in ("recorded_at", "_batch_id")]
+    same = " AND ".join(f"t.{ident(c)} <=> s.{ident(c)}" for c in compared)
+    sets = ", ".join(f"{ident(c)} = s.{ident(c)}" for c in all_cols)
+    return (f"MERGE INTO {fact.table} AS t USING (WITH {', '.join(ctes)} {source}) AS s "
+            f"ON {equal(fact.grain, 't', 's')} AND s._grain_ok "
+            f"WHEN MATCHED AND NOT ({same}) THEN UPDATE SET {sets} "
+            f"WHEN NOT MATCHED THEN INSERT ({columns(all_cols)}) "
+            f"VALUES ({columns(all_cols, 's.')})")
 
 
-def fact_orders_sql() -> str:
-    """The Spark SQL SELECT that :func:`build_fact_orders` computes with the DataFrame API (each
-    order joined to the dimension versions valid at order time): what the load's column lineage
-    is read from, and a readable statement of the fact's grain and keys."""
-    def valid_at(alias: str) -> str:
-        return (f"o.order_ts >= {alias}.valid_from AND ({alias}.valid_to IS NULL "
-                f"OR o.order_ts < {alias}.valid_to)")
+def new_keys_select(lookup: Lookup, dim: Dimension, select: str) -> str:
+    """The keys ``select`` (over one batch) references that ``dim`` has no version of."""
+    dim_cols = [lookup.on[c] for c in lookup.on]
+    picked = ", ".join(f"src.{ident(f)} AS {ident(lookup.on[f])}" for f in lookup.on)
+    present = " AND ".join(f"src.{ident(f)} IS NOT NULL" for f in lookup.on)
+    return (f"SELECT DISTINCT {picked} FROM ({select}) AS src WHERE {present} AND NOT EXISTS "
+            f"(SELECT 1 FROM {dim.table} AS d WHERE "
+            + " AND ".join(f"d.{ident(d)} = src.{ident(f)}" for f, d in
+                           zip(lookup.on, dim_cols, strict=True)) + ")")
 
-    return (
-        f"INSERT INTO {FACT_ORDERS} "
-        "SELECT o.order_id, o.order_ts, to_date(o.order_ts) AS order_date, "
-        "CAST(date_format(o.order_ts, 'yyyyMMdd') AS INT) AS date_key, "
-        f"c.{DIM_CUSTOMER.surrogate_key}, p.{DIM_PRODUCT.surrogate_key}, o.customer_id, "
-        "o.product_id, o.quantity, o.amount, CAST(:recorded_at AS TIMESTAMP) AS recorded_at, "
-        "o._batch_id "
-        "FROM silver.orders AS o "
-        f"LEFT JOIN {DIM_CUSTOMER.table} AS c ON o.customer_id = c.customer_id AND "
-        f"{valid_at('c')} "
-        f"LEFT JOIN {DIM_PRODUCT.table} AS p ON o.product_id = p.product_id AND {valid_at('p')} "
-        "WHERE o._batch_id = :batch_id"
-    )
+
+def inferred_members_merge(lookup: Lookup, dim: Dimension, select: str, *, recorded: datetime,
+                           batch_id: str) -> str:
+    """The MERGE adding an inferred member to ``dim`` for each key the batch references that the
+    dimension does not know: key set, attributes NULL, ``is_inferred``, valid since always."""
+    r, b = ts(recorded), batch(batch_id)
+    dim_cols = [lookup.on[c] for c in lookup.on]
+    picked = ", ".join(f"src.{ident(f)} AS {ident(lookup.on[f])}" for f in lookup.on)
+    present = " AND ".join(f"src.{ident(f)} IS NOT NULL" for f in lookup.on)
+    nulls = ["NULL"] * len(dim.tracked)
+    if dim.scd == 2:
+        start = ts(INFERRED_FROM)
+        names = [dim.sk, *dim_cols, *dim.tracked, "row_hash", "valid_from", "valid_to",
+                 "is_current", "is_deleted", "is_inferred", "recorded_at", "_batch_id"]
+        values = [surrogate(dim_cols, "s", start), *columns(dim_cols, "s.").split(", "), *nulls,
+                  "''", start, "NULL", "true", "false", "true", r, b]
+    else:
+        names = [dim.sk, *dim_cols, *dim.tracked, "row_hash", "is_deleted", "is_inferred",
+                 "recorded_at", "_batch_id"]
+        values = [surrogate(dim_cols, "s", None), *columns(dim_cols, "s.").split(", "), *nulls,
+                  "''", "false", "true", r, b]
+    return (f"MERGE INTO {dim.table} AS t USING (SELECT DISTINCT {picked} FROM ({select}) AS src "
+            f"WHERE {present}) AS s ON {equal(dim_cols, 't', 's')} "
+            f"WHEN NOT MATCHED THEN INSERT ({columns(names)}) VALUES ({', '.join(values)})")
+
+
+def create_fact(spark: SparkSession, fact: Fact, info: SelectInfo,
+                dims: dict[str, Dimension]) -> list[str]:
+    """Create the fact table (its SELECT's columns, typed by Spark's analysis, a surrogate key
+    per lookup, load metadata); the SELECT's output column names."""
+    from lake.platform.tables import create_table
+
+    schema = spark.sql(info.sql).schema
+    output = [f.name for f in schema]
+    cols = [f"{ident(f.name)} {f.dataType.simpleString()}"
+            f"{' NOT NULL' if f.name in fact.grain else ''}" for f in schema]
+    cols += [f"{ident(sk_column(lk, dims[lk.dimension]))} BIGINT" for lk in fact.lookups]
+    create_table(spark, fact.table, ", ".join(cols) + ", " + META_DDL,
+                 comment=fact.description or f"Facts at grain ({', '.join(fact.grain)})")
+    return output
+
+
+def apply_batch(spark: SparkSession, fact: Fact, info: SelectInfo, output: list[str],
+                dims: dict[str, Dimension], pending: PendingBatch, driving: str, *,
+                recorded_at: datetime) -> tuple[Applied, dict[str, str]]:
+    """Load one batch: inferred members (or the unknown keys refused), then the fact MERGE.
+    Returns what happened and the SQL that wrote each dimension (inferred members)."""
+    from lake.errors import LakehouseError
+    from lake.platform.delta import idempotent_dml
+    from warehouse.dimensions import Applied, batch_select
+
+    select = batch_select(info, driving, pending.batch_id)
+    kwargs = {"recorded": recorded_at, "batch_id": pending.batch_id}
+    dim_sql: dict[str, str] = {}
+    for lk in fact.lookups:
+        dim = dims[lk.dimension]
+        if fact.unknown_members == "fail":
+            unknown = spark.sql(new_keys_select(lk, dim, select) + " LIMIT 11").collect()
+            if unknown:
+                keys = ", ".join(str(tuple(r)) if len(r) > 1 else str(r[0]) for r in unknown[:10])
+                raise LakehouseError(
+                    f"{fact.table}: batch {pending.batch_id} references {dim.table} keys it does "
+                    f"not know ({keys}{', ...' if len(unknown) > 10 else ''}); load the members "
+                    "first, or set unknown_members: infer")
+            continue
+        sql = inferred_members_merge(lk, dim, select, **kwargs)
+        with idempotent_dml(spark, f"{dim.table}:inferred:{fact.name}:{pending.batch_id}:"
+                                   f"{pending.rows_valid}"):
+            spark.sql(sql)
+        dim_sql[dim.table] = sql
+    sql = fact_merge(fact, select, output, dims, **kwargs)
+    try:
+        with idempotent_dml(spark, f"{fact.table}:{pending.batch_id}:{pending.rows_valid}"):
+            spark.sql(sql)
+    except Exception as err:  # raise_error from the grain check arrives as a Spark exception
+        message = str(err)
+        if "several rows with the grain" in message:
+            first = next(line for line in message.splitlines() if "several rows" in line)
+            raise LakehouseError(first.strip().strip('"')) from err
+        raise
+    return Applied("loaded", (sql,)), dim_sql

@@ -1,37 +1,135 @@
-"""The warehouse load of one batch: SCD2 dimensions first, then the facts that reference them."""
+"""A warehouse load: every model (or the ones asked for), in dependency order, each applying the
+batches it has not loaded yet (:mod:`warehouse.ledger`), one MERGE per batch.
+
+A model that fails stops the models that read it; the others still load, and the result names
+each failure (the job fails after recording what did load). What ran is returned with the SQL of
+every write, which is what the job's column lineage is read from.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from lake.delta_io import TableWrite
-from warehouse.facts import load_fact_orders
-from warehouse.models import DIMENSIONS
-from warehouse.scd2 import load_dimension
+from lake.errors import LakehouseError
+from lake.platform.delta import TableWrite, table_version
+from warehouse import dimensions, facts, ledger
+from warehouse.models.catalog import ModelCatalog, dependencies
+from warehouse.models.dimension import Dimension
+from warehouse.models.fact import Fact
+from warehouse.views import create_view
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+log = logging.getLogger(__name__)
 
-@dataclass(frozen=True)
+
+@dataclass
 class WarehouseLoad:
-    inputs: dict[str, int]          # silver table -> Delta version read
-    writes: dict[str, TableWrite]
+    inputs: dict[str, int | None] = field(default_factory=dict)  # table read -> Delta version
+    writes: dict[str, TableWrite] = field(default_factory=dict)
+    sql: dict[str, list[str]] = field(default_factory=dict)  # table written -> statements run
+    outcomes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # model -> batches
+    failed: dict[str, str] = field(default_factory=dict)
 
 
-def load_warehouse(spark: SparkSession, *, logical_date: date, batch_id: str,
-                   recorded_at: datetime, force: bool = False) -> WarehouseLoad:
-    from lake.delta_io import table_version
+def load_warehouse(spark: SparkSession, catalog: ModelCatalog, *, recorded_at: datetime,
+                   models: tuple[str, ...] | None = None,
+                   with_dependencies: bool = True) -> WarehouseLoad:
+    """Load ``models`` (default: every model), with the models they read unless told not to, in
+    order; failures are in the result's ``failed``."""
+    from lake.platform.meta_tables import create_meta_tables
+    from lake.platform.tables import create_table
 
-    effective_at = datetime.combine(logical_date, time(0), tzinfo=UTC)
-    inputs = {t: table_version(spark, t) for t in (*(d.source for d in DIMENSIONS), "silver.orders")}
-    writes = {}
-    for dim in DIMENSIONS:
-        snapshot = spark.table(dim.source).where(f"_batch_id = '{batch_id}'")
-        writes[dim.table] = load_dimension(spark, dim, snapshot, effective_at=effective_at,
-                                           batch_id=batch_id, recorded_at=recorded_at)
-    fact = load_fact_orders(spark, batch_id, recorded_at, force=force)
-    writes[fact.table] = fact
-    return WarehouseLoad(inputs, writes)
+    create_meta_tables(spark)
+    create_table(spark, ledger.MODEL_LOADS, ledger.MODEL_LOADS_DDL,
+                 comment="The batches each warehouse model has loaded")
+    wanted = _with_dependencies(catalog, models) if with_dependencies or not models else set(models)
+    result = WarehouseLoad()
+    for name in catalog.order:
+        if name not in wanted:
+            continue
+        broken = sorted(dependencies(name, catalog.dimensions, catalog.facts, catalog.selects)
+                        & set(result.failed))
+        if broken:
+            result.failed[name] = f"not loaded: it reads {', '.join(broken)}, which failed"
+            continue
+        try:
+            _load_model(spark, catalog, name, recorded_at, result)
+        except LakehouseError as err:
+            log.error("warehouse model %s failed: %s", name, err)
+            result.failed[name] = str(err)
+    return result
+
+
+def _with_dependencies(catalog: ModelCatalog, models: tuple[str, ...] | None) -> set[str]:
+    if not models:
+        return set(catalog.order)
+    for name in models:
+        catalog.model(name)  # ConfigError naming the models
+    wanted: set[str] = set()
+
+    def add(name: str) -> None:
+        if name not in wanted:
+            wanted.add(name)
+            for dep in dependencies(name, catalog.dimensions, catalog.facts, catalog.selects):
+                add(dep)
+
+    for name in models:
+        add(name)
+    return wanted
+
+
+def _load_model(spark: SparkSession, catalog: ModelCatalog, name: str, recorded_at: datetime,
+                result: WarehouseLoad) -> None:
+    model = catalog.model(name)
+    info = catalog.selects[name]
+    for table in info.tables:
+        if table not in result.inputs and not table.startswith("warehouse."):
+            result.inputs[table] = table_version(spark, table)
+    if not isinstance(model, (Dimension, Fact)):
+        if create_view(spark, model):
+            result.sql.setdefault(model.table, []).append(model.sql)
+        result.outcomes[name] = []
+        return
+    driving = catalog.driving_table(name)
+    if isinstance(model, Dimension):
+        dimensions.create_dimension(spark, model, info)
+        latest = dimensions.latest_snapshot(spark, model)
+    else:
+        dims = {lk.dimension: catalog.dimensions[lk.dimension] for lk in model.lookups}
+        output = facts.create_fact(spark, model, info, dims)
+    done: list[tuple[ledger.PendingBatch, str]] = []
+    try:
+        for pending in ledger.pending(spark, name, driving):
+            if isinstance(model, Dimension):
+                applied = dimensions.apply_batch(spark, model, info, pending,
+                                                 recorded_at=recorded_at, latest_snapshot=latest)
+                if applied.outcome == "loaded" and model.input == "snapshot":
+                    latest = dimensions.latest_snapshot(spark, model)
+            else:
+                applied, dim_sql = facts.apply_batch(spark, model, info, output, dims, pending,
+                                                     driving, recorded_at=recorded_at)
+                for table, sql in dim_sql.items():
+                    result.sql.setdefault(table, []).append(sql)
+                    _written(spark, result, table)
+            result.sql.setdefault(model.table, []).extend(applied.sql)
+            done.append((pending, applied.outcome))
+            log.info("%s batch %s: %s", model.table, pending.batch_id, applied.outcome)
+    finally:
+        ledger.record(spark, name, driving, done, recorded_at)
+        result.outcomes[name] = [(p.batch_id, outcome) for p, outcome in done]
+    _written(spark, result, model.table)
+
+
+def _written(spark: SparkSession, result: WarehouseLoad, table: str) -> None:
+    from lake.platform.delta import delta_table, table_location
+
+    target = delta_table(spark, table)
+    last = target.history(1).select("version").first()[0]
+    rows = target.toDF().count()
+    result.writes[table] = TableWrite(table, last, table in result.sql, table_location(spark,
+                                                                                      table), rows)

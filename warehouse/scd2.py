@@ -1,162 +1,173 @@
-"""SCD2 dimensions loaded with one Delta MERGE per daily snapshot.
+"""SCD type 2: the one MERGE that applies a batch to a dimension's history.
 
-For a snapshot effective at ``effective_at`` (the logical date):
-- a new business key gets a first version;
-- a key whose tracked columns changed gets its current version closed (``valid_to``) and a new
-  version opened, both in the same commit;
-- a current key missing from the snapshot (deleted upstream) is closed, never removed;
-- an unchanged key is left alone.
+Every row says when it was true (``valid_from``/``valid_to``, ``is_current``) and when the platform
+learned it (``recorded_at``, ``_batch_id``); history is only appended or closed, never rewritten.
+Surrogate keys are ``xxhash64(key..., valid_from)``: stable across re-runs and environments.
 
-Every row says when it was true (``valid_from``/``valid_to``, business time) and when the platform
-learned it (``recorded_at``, ``_batch_id``). Surrogate keys are ``xxhash64(key, valid_from)``: stable
-across re-runs and environments. A batch is merged at most once (Delta transaction id).
+**Snapshot** input (each batch is every member, effective at the batch's logical date ``E``):
+
+- a new key gets a first version; a key whose tracked columns changed gets its current version
+  closed at ``E`` and a new one opened, in the same commit; a correction delivered for the same
+  date updates that date's version in place;
+- a current key missing from the snapshot is deleted upstream: ``invalidate`` closes it,
+  ``new_record`` closes it and opens a version with ``is_deleted``, ``ignore`` leaves it. A key
+  whose row validation quarantined is *present* (``protected``), never deleted; and when the
+  batch quarantined a row without a usable key, the batch infers no deletes at all;
+- an inferred member (added by a fact that arrived first) is filled in place when the member
+  arrives, so the facts keyed to it stay right.
+
+**Changes** input (each batch holds changed rows, each with its own ``changed_at``): the changes
+of a key are put in time order after its current version, a change repeating the version before
+it is dropped, each version ends where the next begins; a change no later than the current
+version is stale and dropped; ``deleted_when`` rows end the key (``invalidate``) or open a deleted
+version (``new_record``).
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from lake.delta_io import TableWrite, delta_table, idempotent_dml, table_location
-from lake.errors import LakehouseError
-from lake.tables import create_table
-from warehouse.models import Dimension
+from warehouse.sql_parts import batch, columns, equal, ident, row_hash, surrogate, ts
 
 if TYPE_CHECKING:
-    from pyspark.sql import Column, DataFrame, SparkSession
+    from warehouse.models.dimension import Dimension
 
-log = logging.getLogger(__name__)
-
-MERGE_KEY = "_merge_key"
-
-
-def dimension_ddl(dim: Dimension) -> str:
-    cols = [f"{dim.surrogate_key} BIGINT NOT NULL"]
-    cols += [f"{name} {typ}{' NOT NULL' if name == dim.key else ''}"
-             for name, typ in dim.types.items()]
-    cols += ["row_hash STRING NOT NULL", "valid_from TIMESTAMP NOT NULL", "valid_to TIMESTAMP",
-             "is_current BOOLEAN NOT NULL", "recorded_at TIMESTAMP NOT NULL",
-             "_batch_id STRING NOT NULL"]
-    return ", ".join(cols)
+META_DDL = ("row_hash STRING NOT NULL, valid_from TIMESTAMP NOT NULL, valid_to TIMESTAMP, "
+            "is_current BOOLEAN NOT NULL, is_deleted BOOLEAN NOT NULL, "
+            "is_inferred BOOLEAN NOT NULL, recorded_at TIMESTAMP NOT NULL, "
+            "_batch_id STRING NOT NULL")
+CHECKS = {"valid_interval": "valid_to IS NULL OR valid_to >= valid_from",
+          "current_is_open": "is_current = (valid_to IS NULL)"}
 
 
-def create_dimension(spark: SparkSession, dim: Dimension) -> None:
-    create_table(
-        spark, dim.table, dimension_ddl(dim),
-        comment=f"SCD2 dimension on {dim.key}, loaded from {dim.source}",
-        checks={
-            "valid_interval": "valid_to IS NULL OR valid_to >= valid_from",
-            "current_is_open": "is_current = (valid_to IS NULL)",
-        },
-    )
+def _inserted(dim: Dimension) -> list[str]:
+    return [dim.sk, *dim.key, *dim.tracked, "row_hash", "valid_from", "valid_to", "is_current",
+            "is_deleted", "is_inferred", "recorded_at", "_batch_id"]
 
 
-def row_hash(columns: tuple[str, ...]) -> Column:
-    """SHA-256 over the tracked columns; NULL and empty string hash differently."""
-    from pyspark.sql import functions as F
-
-    parts = [F.coalesce(F.col(c).cast("string"), F.lit("\u0000")) for c in columns]
-    return F.sha2(F.concat_ws("\u0001", *parts), 256)
-
-
-def stage_changes(dim: Dimension, current: DataFrame):
-    """Transform a snapshot into MERGE source rows (pure).
-
-    Every snapshot row appears with ``_merge_key`` = its key (matches its current version); rows
-    whose hash differs from the current version appear once more with a NULL ``_merge_key``, which
-    matches nothing and so inserts the new version.
-    """
-    from pyspark.sql import functions as F
-
-    def transform(snapshot: DataFrame) -> DataFrame:
-        hashed = snapshot.select(*dim.types, row_hash(dim.tracked).alias("row_hash"))
-        cur = current.select(F.col(dim.key).alias("_cur_key"), F.col("row_hash").alias("_cur_hash"))
-        changed = (
-            hashed.join(cur, hashed[dim.key] == cur["_cur_key"])
-            .where(F.col("row_hash") != F.col("_cur_hash"))
-            .select(*hashed.columns)
-        )
-        return hashed.withColumn(MERGE_KEY, F.col(dim.key)).unionByName(
-            changed.withColumn(MERGE_KEY, F.lit(None).cast("string"))
-        )
-
-    return transform
-
-
-def load_dimension(spark: SparkSession, dim: Dimension, snapshot: DataFrame, *,
-                   effective_at: datetime, batch_id: str, recorded_at: datetime) -> TableWrite:
-    """MERGE one daily snapshot into ``dim`` (see module doc). Idempotent per batch."""
-    from pyspark.sql import functions as F
-
-    create_dimension(spark, dim)
-    target = delta_table(spark, dim.table)
-    before = target.history(1).first()["version"]
-    table = target.toDF()
-    eff = F.lit(effective_at).cast("timestamp")
-    if table.where(F.col("_batch_id") == batch_id).isEmpty():
-        later = table.where(F.col("valid_from") > eff).select("_batch_id").limit(1).collect()
-        if later:
-            raise LakehouseError(
-                f"{dim.table}: batch {batch_id} is effective {effective_at:%Y-%m-%d}, before "
-                f"batch {later[0][0]} already loaded; SCD2 snapshots load in date order: re-run "
-                "the later days after this one"
-            )
-    staged = snapshot.transform(stage_changes(dim, table.where("is_current")))
-    insert = {c: f"s.{c}" for c in dim.types}
-    insert.update({
-        dim.surrogate_key: F.xxhash64(F.col(f"s.{dim.key}"), eff),
-        "row_hash": F.col("s.row_hash"),
-        "valid_from": eff,
-        "valid_to": F.lit(None).cast("timestamp"),
-        "is_current": F.lit(True),
-        "recorded_at": F.lit(recorded_at).cast("timestamp"),
-        "_batch_id": F.lit(batch_id),
-    })
-    close = {"valid_to": eff, "is_current": F.lit(False)}
-    with idempotent_dml(spark, f"{dim.table}:{batch_id}"):
-        (
-            target.alias("t")
-            .merge(staged.alias("s"), f"t.{dim.key} = s.{MERGE_KEY} AND t.is_current")
-            .whenMatchedUpdate(condition="t.row_hash <> s.row_hash", set=close)
-            .whenNotMatchedInsert(values=insert)
-            .whenNotMatchedBySourceUpdate(condition="t.is_current", set=close)
-            .execute()
-        )
-    last = target.history(1).select("version", "operationMetrics").first()
-    committed = last["version"] != before
-    metrics = last["operationMetrics"] or {}
-    rows = target.toDF().count()
-    log.info("%s batch %s: %s (version %s; inserted %s, closed %s)", dim.table, batch_id,
-             "merged" if committed else "already merged, skipped", last["version"],
-             metrics.get("numTargetRowsInserted", 0) if committed else 0,
-             metrics.get("numTargetRowsUpdated", 0) if committed else 0)
-    return TableWrite(dim.table, last["version"], committed, table_location(spark, dim.table), rows)
+def snapshot_merge(dim: Dimension, select: str, protected: str | None, *, effective: datetime,
+                   recorded: datetime, batch_id: str) -> str:
+    """The MERGE applying one snapshot batch (``select``: the dimension's SELECT over the batch;
+    ``protected``: the same SELECT over the batch's quarantined rows, or None when the batch
+    infers no deletes)."""
+    k, tr = list(dim.key), list(dim.tracked)
+    e, r, b = ts(effective), ts(recorded), batch(batch_id)
+    mk = ", ".join(f"{ident(c)} AS {ident('_k_' + c)}" for c in k)
+    nulls = ", ".join(f"NULL AS {ident('_k_' + c)}" for c in k)
+    tracked_nulls = ", ".join(f"NULL AS {ident(c)}" for c in tr)
+    deletes = dim.deletes if protected is not None else "ignore"
+    ctes = [
+        f"snapshot AS (SELECT {columns(k)}, {columns(tr)}, {row_hash(tr)} AS row_hash "
+        f"FROM ({select}) AS src)",
+        f"current AS (SELECT * FROM {dim.table} WHERE is_current)",
+        f"opened AS (SELECT s.* FROM snapshot AS s JOIN current AS c ON {equal(k, 'c', 's')} "
+        f"WHERE NOT c.is_inferred AND c.valid_from < {e} "
+        "AND (c.row_hash <> s.row_hash OR c.is_deleted))",
+    ]
+    parts = [f"SELECT 'upsert' AS _action, {mk}, snapshot.* FROM snapshot",
+             f"SELECT 'open' AS _action, {nulls}, opened.* FROM opened"]
+    if deletes != "ignore":
+        ctes.append(
+            f"protected AS (SELECT DISTINCT {columns(k, 'q.')} FROM ({protected}) AS q "
+            f"LEFT ANTI JOIN snapshot AS s ON {equal(k, 'q', 's')} WHERE "
+            + " AND ".join(f"q.{ident(c)} IS NOT NULL" for c in k) + ")")
+        parts.append(f"SELECT 'keep' AS _action, {mk}, {columns(k)}, {tracked_nulls}, "
+                     "NULL AS row_hash FROM protected")
+    if deletes == "new_record":
+        ctes.append(
+            f"gone AS (SELECT {columns(k, 'c.')}, {columns(tr, 'c.')}, c.row_hash FROM current AS c "
+            f"LEFT ANTI JOIN snapshot AS s ON {equal(k, 'c', 's')} "
+            f"LEFT ANTI JOIN protected AS p ON {equal(k, 'c', 'p')} "
+            "WHERE NOT c.is_deleted AND NOT c.is_inferred)")
+        parts.append(f"SELECT 'open_deleted' AS _action, {nulls}, gone.* FROM gone")
+    on = " AND ".join(f"t.{ident(c)} = s.{ident('_k_' + c)}" for c in k)
+    fill = ", ".join(f"{ident(c)} = s.{ident(c)}" for c in tr)
+    values = lambda deleted: ", ".join([  # noqa: E731
+        surrogate(k, "s", e), *(f"s.{ident(c)}" for c in [*k, *tr]), "s.row_hash", e, "NULL",
+        "true", deleted, "false", r, b])
+    clauses = [
+        f"WHEN MATCHED AND s._action = 'upsert' AND t.is_inferred THEN UPDATE SET {fill}, "
+        f"row_hash = s.row_hash, is_inferred = false, recorded_at = {r}, _batch_id = {b}",
+        f"WHEN MATCHED AND s._action = 'upsert' AND t.valid_from = {e} AND "
+        f"(t.row_hash <> s.row_hash OR t.is_deleted) THEN UPDATE SET {fill}, "
+        f"row_hash = s.row_hash, is_deleted = false, recorded_at = {r}, _batch_id = {b}",
+        f"WHEN MATCHED AND s._action = 'upsert' AND t.valid_from < {e} AND "
+        f"(t.row_hash <> s.row_hash OR t.is_deleted) THEN UPDATE SET valid_to = {e}, "
+        "is_current = false",
+        f"WHEN NOT MATCHED AND s._action IN ('upsert', 'open') THEN INSERT "
+        f"({columns(_inserted(dim))}) VALUES ({values('false')})",
+    ]
+    if deletes == "new_record":
+        clauses.append(f"WHEN NOT MATCHED AND s._action = 'open_deleted' THEN INSERT "
+                       f"({columns(_inserted(dim))}) VALUES ({values('true')})")
+    if deletes != "ignore":
+        clauses.append(f"WHEN NOT MATCHED BY SOURCE AND t.is_current AND NOT t.is_deleted AND "
+                       f"NOT t.is_inferred THEN UPDATE SET valid_to = {e}, is_current = false")
+    return (f"MERGE INTO {dim.table} AS t USING (WITH {', '.join(ctes)} "
+            + " UNION ALL ".join(parts) + f") AS s ON t.is_current AND {on} "
+            + " ".join(clauses))
 
 
-def merge_sql(dim: Dimension) -> str:
-    """The Spark SQL MERGE that :func:`load_dimension` runs through the DataFrame API, with the
-    logical date, batch and load time as parameters: what the load's column lineage is read from
-    (:func:`lineage.column_lineage.column_lineage`), and a readable statement of what it does."""
-    columns = ", ".join(dim.types)
-    hashed = "concat_ws('\\u0001', " + ", ".join(
-        f"coalesce(CAST({c} AS STRING), '\\u0000')" for c in dim.tracked) + ")"
-    snapshot = f"SELECT {columns}, sha2({hashed}, 256) AS row_hash FROM {dim.source} " \
-               "WHERE _batch_id = :batch_id"
-    inserted = [dim.surrogate_key, *dim.types, "row_hash", "valid_from", "valid_to",
-                "is_current", "recorded_at", "_batch_id"]
-    values = [f"xxhash64(s.{dim.key}, :effective_at)", *(f"s.{c}" for c in dim.types),
-              "s.row_hash", ":effective_at", "NULL", "true", ":recorded_at", ":batch_id"]
-    return (
-        f"MERGE INTO {dim.table} AS t USING ("
-        f"SELECT n.*, n.{dim.key} AS {MERGE_KEY} FROM ({snapshot}) AS n "
-        f"UNION ALL SELECT c.*, NULL AS {MERGE_KEY} FROM ({snapshot}) AS c "
-        f"JOIN {dim.table} AS cur ON cur.{dim.key} = c.{dim.key} AND cur.is_current "
-        "AND cur.row_hash <> c.row_hash"
-        f") AS s ON t.{dim.key} = s.{MERGE_KEY} AND t.is_current "
-        "WHEN MATCHED AND t.row_hash <> s.row_hash THEN "
-        "UPDATE SET valid_to = :effective_at, is_current = false "
-        f"WHEN NOT MATCHED THEN INSERT ({', '.join(inserted)}) VALUES ({', '.join(values)}) "
-        "WHEN NOT MATCHED BY SOURCE AND t.is_current THEN "
-        "UPDATE SET valid_to = :effective_at, is_current = false"
-    )
+def changes_merge(dim: Dimension, select: str, *, effective: datetime, recorded: datetime,
+                  batch_id: str) -> str:
+    """The MERGE applying one batch of changes (``select``: the dimension's SELECT over it)."""
+    k, tr = list(dim.key), list(dim.tracked)
+    r, b = ts(recorded), batch(batch_id)
+    changed_at = f"CAST(src.{ident(dim.changed_at)} AS TIMESTAMP)" if dim.changed_at \
+        else ts(effective)
+    deleted = f"coalesce(({dim.deleted_when}), false)" if dim.deleted_when else "false"
+    invalidate = "true" if dim.deletes == "invalidate" else "false"
+    keep_deleted = "" if dim.deletes != "ignore" else " WHERE NOT _deleted"
+    by_key = f"PARTITION BY {columns(k)} ORDER BY _changed_at, _kind DESC"
+    ctes = [
+        f"raw_changes AS (SELECT {columns(k, 'src.')}, {columns(tr, 'src.')}, "
+        f"{changed_at} AS _changed_at, {deleted} AS _deleted, {row_hash(tr, 'src')} AS row_hash "
+        f"FROM ({select}) AS src)",
+        f"changes AS (SELECT * FROM raw_changes{keep_deleted})",
+        f"current AS (SELECT * FROM {dim.table} WHERE is_current)",
+        "timeline AS ("
+        f"SELECT {columns(k, 'c.')}, {columns(tr, 'c.')}, c.valid_from AS _changed_at, "
+        "c.is_deleted AS _deleted, c.row_hash, 'current' AS _kind, false AS _fills "
+        "FROM current AS c WHERE NOT c.is_inferred UNION ALL "
+        f"SELECT {columns(k, 'ch.')}, {columns(tr, 'ch.')}, ch._changed_at, ch._deleted, "
+        "ch.row_hash, 'change' AS _kind, coalesce(c.is_inferred, false) AS _fills "
+        f"FROM changes AS ch LEFT JOIN current AS c ON {equal(k, 'c', 'ch')} "
+        "WHERE ch._changed_at IS NOT NULL AND (c.valid_from IS NULL OR c.is_inferred "
+        "OR ch._changed_at > c.valid_from))",
+        f"steps AS (SELECT *, lag(row_hash) OVER ({by_key}) AS _prev_hash, "
+        f"lag(_deleted) OVER ({by_key}) AS _prev_deleted FROM timeline)",
+        "kept AS (SELECT * FROM steps WHERE _kind = 'current' OR _prev_hash IS NULL "
+        "OR row_hash <> _prev_hash OR _deleted <> _prev_deleted)",
+        f"versions AS (SELECT *, lead(_changed_at) OVER ({by_key}) AS _next, "
+        f"row_number() OVER ({by_key}) AS _n FROM kept)",
+        f"ends AS (SELECT *, CASE WHEN {invalidate} AND _deleted THEN _changed_at ELSE _next END "
+        f"AS _end, (_next IS NULL AND NOT ({invalidate} AND _deleted)) AS _open FROM versions)",
+    ]
+    mk = ", ".join(f"{ident(c)} AS {ident('_k_' + c)}" for c in k)
+    nulls = ", ".join(f"NULL AS {ident('_k_' + c)}" for c in k)
+    parts = [
+        f"SELECT 'close' AS _action, {mk}, ends.* FROM ends WHERE _kind = 'current' "
+        "AND _next IS NOT NULL",
+        f"SELECT 'fill' AS _action, {mk}, ends.* FROM ends WHERE _kind = 'change' AND _fills "
+        "AND _n = 1",
+        f"SELECT 'insert' AS _action, {nulls}, ends.* FROM ends WHERE _kind = 'change' "
+        f"AND NOT (_fills AND _n = 1) AND NOT ({invalidate} AND _deleted)",
+    ]
+    on = " AND ".join(f"t.{ident(c)} = s.{ident('_k_' + c)}" for c in k)
+    fill = ", ".join(f"{ident(c)} = s.{ident(c)}" for c in tr)
+    values = ", ".join([surrogate(k, "s", "s._changed_at"), *(f"s.{ident(c)}" for c in [*k, *tr]),
+                        "s.row_hash", "s._changed_at", "s._end", "s._open", "s._deleted",
+                        "false", r, b])
+    clauses = [
+        "WHEN MATCHED AND s._action = 'close' THEN UPDATE SET valid_to = s._next, "
+        "is_current = false",
+        f"WHEN MATCHED AND s._action = 'fill' THEN UPDATE SET {fill}, row_hash = s.row_hash, "
+        "is_inferred = false, is_deleted = s._deleted, valid_to = s._end, is_current = s._open, "
+        f"recorded_at = {r}, _batch_id = {b}",
+        f"WHEN NOT MATCHED AND s._action = 'insert' THEN INSERT ({columns(_inserted(dim))}) "
+        f"VALUES ({values})",
+    ]
+    return (f"MERGE INTO {dim.table} AS t USING (WITH {', '.join(ctes)} "
+            + " UNION ALL ".join(parts) + f") AS s ON t.is_current AND {on} "
+            + " ".join(clauses))

@@ -32,7 +32,6 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError, UnsupportedError
 
 from lake.errors import SqlError
-from lake.spark import ZONES
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -45,8 +44,6 @@ READ_DIALECTS: tuple[str, ...] = tuple(sorted(DIALECT_MODULE_NAMES))
 FORMATS: tuple[str, ...] = ("table", "csv", "json")
 """Output formats :func:`format_result` knows."""
 
-CATALOG_DATABASES: tuple[str, ...] = (*ZONES, "warehouse")
-"""Databases whose tables are listed when a query names a table that does not exist."""
 
 WRITE_DIALECT = "spark"
 ONE_QUERY = "lakehouse sql runs one SELECT (or WITH … SELECT) at a time"
@@ -300,7 +297,8 @@ def _analysis_error(spark: SparkSession, err: Exception, spark_sql: str) -> SqlE
         return SqlError(f"unknown table {name}{hint}; known tables: {_capped(known) or 'none'}")
     if condition.startswith("SCHEMA_NOT_FOUND"):
         name = _unquote(params.get("schemaName", "")) or "?"
-        return SqlError(f"unknown database {name}; databases: {', '.join(CATALOG_DATABASES)}")
+        return SqlError(f"unknown database {name}; databases: "
+                        f"{', '.join(_catalog_databases(spark))}")
     if condition.startswith("UNRESOLVED_COLUMN"):
         name = _unquote(params.get("objectName", "")) or "?"
         proposal = _unquote(params.get("proposal", ""))
@@ -312,11 +310,14 @@ def _analysis_error(spark: SparkSession, err: Exception, spark_sql: str) -> SqlE
     return SqlError(f"Spark cannot run the query: {_first_line(err)} (Spark SQL: {spark_sql})")
 
 
+def _catalog_databases(spark: SparkSession) -> list[str]:
+    """The lake's and warehouse's databases (every one but Spark's ``default``)."""
+    return sorted(d.name for d in spark.catalog.listDatabases() if d.name != "default")
+
+
 def _catalog_tables(spark: SparkSession) -> list[str]:
     tables: list[str] = []
-    for db in CATALOG_DATABASES:
-        if not spark.catalog.databaseExists(db):
-            continue
+    for db in _catalog_databases(spark):
         names = (t.name for t in spark.catalog.listTables(db) if not t.isTemporary)
         tables += sorted(f"{db}.{name}" for name in names)
     return tables
