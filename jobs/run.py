@@ -1,4 +1,5 @@
-"""What every spark-submit job shares: arguments, the session, and its OpenLineage run.
+"""What every spark-submit job shares: arguments, settings and the project, the session, and its
+OpenLineage run.
 
 :func:`lineage_run` emits START, then COMPLETE with the datasets the job recorded, or FAIL with the
 error. The parent run (the Airflow task, and the DAG run as root) comes from the
@@ -16,11 +17,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from lake.delta_io import TableWrite
+from lake.config.project import Project
+from lake.config.settings import Settings
 from lake.errors import LakehouseError
-from lake.settings import Settings
+from lake.platform.delta import TableWrite
 from lineage.events.run_events import DatasetRef, ParentRun, QualityResult
 
 if TYPE_CHECKING:
@@ -32,31 +34,40 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class JobArgs:
     job: str
-    logical_date: date
-    source: str
-    force: bool
+    source: str | None = None
+    logical_date: date | None = None
+    batches: tuple[str, ...] = ()
+    force: bool = False
     environment: str | None = None
+    dag: str | None = None
+    models: tuple[str, ...] = ()
 
     @property
-    def batch_id(self) -> str:
-        from lake.landing import batch_id_for
-
-        return batch_id_for(self.logical_date)
+    def lineage_job(self) -> str:
+        return f"{self.source or self.dag or 'warehouse'}.{self.job}"
 
 
-def parse_args(job: str, description: str, argv: list[str] | None) -> JobArgs:
+def source_parser(job: str, description: str) -> argparse.ArgumentParser:
+    """Arguments of a job that works on one source's batches of one logical date."""
     parser = argparse.ArgumentParser(prog=f"jobs/{job}.py", description=description)
+    parser.add_argument("--source", required=True, help="a source declared in the project")
     parser.add_argument("--ds", required=True, type=date.fromisoformat,
-                        help="logical date of the batch, YYYY-MM-DD")
-    parser.add_argument("--source", default="retail", help="source system (default: retail)")
+                        help="logical date of the run, YYYY-MM-DD")
+    parser.add_argument("--batch", action="append", default=[], dest="batches",
+                        help="one batch id (yyyymmdd-nnn) to process; repeat for several "
+                             "(default: the date's batches not processed yet)")
     parser.add_argument("--force", action="store_true",
-                        help="rewrite the batch even if it was already committed")
+                        help="process the batches again even if they were already committed")
     parser.add_argument("--environment", default=None,
-                        help="environment the batch comes from, as its contracts declare it "
-                             "(e.g. TRAINING or SERVING; default: each contract's default)")
-    ns = parser.parse_args(argv)
+                        help="environment the batches come from, as its contracts declare it "
+                             "(e.g. TRAINING or SERVING; default: the source's)")
+    return parser
+
+
+def source_args(job: str, description: str, argv: list[str] | None) -> JobArgs:
+    ns = source_parser(job, description).parse_args(argv)
     environment = ns.environment if ns.environment not in (None, "", "default") else None
-    return JobArgs(job, ns.ds, ns.source, ns.force, environment)
+    return JobArgs(job, ns.source, ns.ds, tuple(ns.batches), ns.force, environment)
 
 
 @dataclass
@@ -71,7 +82,7 @@ class RunRecord:
 def table_ref(spark: SparkSession, write: TableWrite,
               quality: QualityResult | None = None) -> DatasetRef:
     """A written Delta table as a lineage dataset: location, name, version, schema, rows."""
-    from lake.delta_io import delta_table
+    from lake.platform.delta import delta_table
 
     schema = _schema(delta_table(spark, write.table).toDF())
     return DatasetRef(location=write.location, table=write.table, version=write.version,
@@ -81,7 +92,7 @@ def table_ref(spark: SparkSession, write: TableWrite,
 def read_ref(spark: SparkSession, table: str, version: int | None,
              quality: QualityResult | None = None) -> DatasetRef:
     """A Delta table read at ``version``, as a lineage input."""
-    from lake.delta_io import delta_table, table_location
+    from lake.platform.delta import delta_table, table_location
 
     schema = _schema(delta_table(spark, table).toDF())
     return DatasetRef(location=table_location(spark, table), table=table, version=version,
@@ -115,17 +126,24 @@ def lineage_run(spark: SparkSession, settings: Settings, args: JobArgs) -> Itera
 
     client = make_client(settings.lineage_url, settings.lineage_spool_dir,
                          settings.lineage_transport)
+    started = datetime.now(UTC)
+    parameters = {"force": str(args.force).lower()}
+    if args.source:
+        parameters.update({"source": args.source, "environment": args.environment or "default"})
+    if args.logical_date:
+        parameters["ds"] = args.logical_date.isoformat()
+    if args.batches:
+        parameters["batches"] = ",".join(args.batches)
     common = {
         "namespace": settings.lineage_namespace,
-        "job_name": f"{args.source}.{args.job}",
+        "job_name": args.lineage_job,
         "run_id": str(uuid.uuid4()),
         "parent": parent_run(spark),
-        "nominal_time": datetime.combine(args.logical_date, time(0), tzinfo=UTC),
-        "parameters": {"ds": args.logical_date.isoformat(), "source": args.source,
-                       "batch_id": args.batch_id, "force": str(args.force).lower(),
-                       "environment": args.environment or "default"},
+        "nominal_time": datetime.combine(args.logical_date, time(0), tzinfo=UTC)
+        if args.logical_date else started,
+        "parameters": parameters,
     }
-    emit_safely(client, run_event("START", event_time=datetime.now(UTC), **common))
+    emit_safely(client, run_event("START", event_time=started, **common))
     record = RunRecord()
     try:
         yield record
@@ -144,26 +162,31 @@ def _with_parameters(common: dict, record: RunRecord) -> dict:
     return {**common, "parameters": {**common["parameters"], **record.parameters}}
 
 
-def run_job(job: str, description: str, argv: list[str] | None,
-            body: Callable[[SparkSession, Settings, JobArgs, RunRecord], None]) -> int:
-    """Parse arguments, start Spark, run ``body`` inside a lineage run; 0 on success.
+Body = Callable[[Any, Settings, Project, JobArgs, RunRecord], None]
 
-    A :class:`LakehouseError` prints its message (what failed and what to do) and returns 2.
-    """
-    from lake.settings import load_settings
-    from lake.spark import ensure_databases, get_session
+
+def run_job(args: JobArgs, body: Body) -> int:
+    """Load settings and the project, start Spark, run ``body`` inside a lineage run; 0 on
+    success. A :class:`LakehouseError` prints its message (what failed and what to do) and
+    returns 2."""
+    from lake.config.project import find_project
+    from lake.config.settings import load_settings
+    from lake.platform.catalog import ensure_databases
+    from lake.platform.session import get_session
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("great_expectations", "py4j"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    args = parse_args(job, description, argv)
+    what = " ".join(x for x in (args.source, args.logical_date and args.logical_date.isoformat(),
+                                args.dag) if x)
     try:
         settings = load_settings()
-        spark = get_session(settings, app_name=f"lakehouse-{job}")
-        ensure_databases(spark, settings)
+        project = find_project(settings.project)
+        spark = get_session(settings, app_name=f"lakehouse-{args.job}")
+        ensure_databases(spark, settings, [args.source] if args.source else [])
         with lineage_run(spark, settings, args) as record:
-            body(spark, settings, args, record)
+            body(spark, settings, project, args, record)
     except LakehouseError as err:
-        print(f"{job} failed for {args.logical_date}: {err}", file=sys.stderr)
+        print(f"{args.job} failed for {what}: {err}", file=sys.stderr)
         return 2
     return 0

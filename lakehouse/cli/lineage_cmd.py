@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cli.lineage_output import open_store, print_payload
-from cli.lineage_runs import cmd_artifacts, cmd_diff, cmd_inputs, cmd_reproduce, cmd_runs
+from lakehouse.cli.lineage_output import open_store, print_payload
+from lakehouse.cli.lineage_runs import cmd_artifacts, cmd_diff, cmd_inputs, cmd_reproduce, cmd_runs
 
 NODE_HELP = ("a table (warehouse.fact_orders), a dataset path or URI, an OpenLineage dataset "
              "name, or a job name (validate_orders)")
@@ -26,10 +26,10 @@ TIME_HELP = "ISO-8601 date or timestamp, e.g. 2024-01-31 or 2024-01-31T06:00:00+
 EPILOG = """\
 examples:
   lakehouse lineage upstream warehouse.fact_orders --depth 2
-  lakehouse lineage downstream bronze.orders --format json
+  lakehouse lineage downstream retail_bronze.orders --format json
   lakehouse lineage upstream warehouse.fact_orders --as-of 2026-01-02
   lakehouse lineage runs --job validate_orders
-  lakehouse lineage inputs RUN_ID --check bronze.orders@4
+  lakehouse lineage inputs RUN_ID --check retail_bronze.orders@4
   lakehouse lineage diff RUN_A RUN_B
   lakehouse lineage reproduce RUN_ID
   lakehouse lineage events --since 2026-01-01 --format openlineage > events.ndjson
@@ -55,7 +55,7 @@ def _pipe_safe(command: Callable[[argparse.Namespace], int]) -> Callable[[argpar
     return run
 
 
-def add_lineage_parser(sub: Any) -> None:
+def add_parser(sub: Any) -> None:
     """Register ``lineage`` and its subcommands on the top-level subparsers ``sub``."""
     lineage = sub.add_parser(
         "lineage", help="query, compare, draw and serve lineage from the metadata store",
@@ -106,7 +106,7 @@ def add_lineage_parser(sub: Any) -> None:
                                     "1 if not.")
     p.add_argument("run", help="a run id (see `lakehouse lineage runs`)")
     p.add_argument("--check", metavar="DATASET@VERSION", type=_dataset_version,
-                   help="e.g. bronze.orders@4: did the run read that version?")
+                   help="e.g. retail_bronze.orders@4: did the run read that version?")
     _format_option(p)
     p.set_defaults(func=_pipe_safe(cmd_inputs))
 
@@ -191,7 +191,7 @@ def cmd_events(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from lake.settings import load_settings
+    from lake.config.settings import load_settings
     from lineage.delivery.replay import replay_all
     from lineage.delivery.spool import REJECTED, spooled
 
@@ -242,7 +242,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from lake.settings import load_settings
+    from lake.config.settings import load_settings
     from lineage.views.server import make_server
 
     try:
@@ -316,5 +316,5 @@ def _dataset_version(text: str) -> tuple[str, str]:
     dataset, at, version = text.rpartition("@")
     if not at or not dataset or not version:
         raise argparse.ArgumentTypeError(
-            f"expected DATASET@VERSION, e.g. bronze.orders@4, got {text!r}")
+            f"expected DATASET@VERSION, e.g. shop_bronze.orders@4, got {text!r}")
     return dataset, version.removeprefix("v")

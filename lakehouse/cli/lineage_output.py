@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 @contextmanager
 def open_store() -> Iterator[MetadataStore]:
     """The store named by the settings (``LAKEHOUSE_LINEAGE_URL``), closed afterwards."""
-    from lake.settings import load_settings
+    from lake.config.settings import load_settings
     from lineage.store.metadata_store import MetadataStore
 
     store = MetadataStore(load_settings().lineage_url)

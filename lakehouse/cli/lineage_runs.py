@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import Any
 
-from cli.lineage_output import change_text, names_of, open_store, print_payload, table, when
+from lakehouse.cli.lineage_output import change_text, names_of, open_store, print_payload, table, when
 
 
 def cmd_runs(args: argparse.Namespace) -> int:

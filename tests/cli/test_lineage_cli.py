@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.main import main
+from lakehouse.cli.main import main
 from lineage.delivery.spool import spool_event, spooled
 from lineage.store.metadata_store import MetadataStore
 from tests.lineage.conftest import build_pipeline, validate
@@ -89,7 +89,7 @@ def test_bad_arguments_are_refused_by_the_parser(lakehouse, capsys):
     err = capsys.readouterr().err
     assert "must be a whole number of jobs >= 0" in err
     assert "'soon' is not an ISO-8601 date or timestamp" in err
-    assert "expected DATASET@VERSION, e.g. bronze.orders@4" in err
+    assert "expected DATASET@VERSION, e.g. shop_bronze.orders@4" in err
 
 
 def test_as_of(lakehouse, capsys):
@@ -239,7 +239,7 @@ def test_serve_answers_until_interrupted(recorded, tmp_path):
     env = {**os.environ, "LAKEHOUSE_HOME": str(tmp_path), "LAKEHOUSE_LINEAGE_URL": recorded["url"],
            "PYTHONPATH": str(REPO), "PYTHONFAULTHANDLER": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "lineage", "serve", "--port", "0"],
+        [sys.executable, "-m", "lakehouse.cli.main", "lineage", "serve", "--port", "0"],
         cwd=REPO, env=env, stderr=subprocess.PIPE, text=True,
     )
     try:
