@@ -30,7 +30,7 @@ $(JARS)/.resolved: infra/jvm/pom.xml
 	fi
 
 demo: setup
-	$(BIN)/lakehouse demo
+	$(BIN)/python -m examples.retail.demo
 
 test: setup
 	$(BIN)/ruff check .

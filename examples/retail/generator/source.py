@@ -65,7 +65,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lake import demo_documents
+from examples.retail.generator import documents as demo_documents
 
 log = logging.getLogger(__name__)
 
@@ -365,5 +365,8 @@ def generate_drop(out_dir: Path, logical_date: date, seed: int = 7) -> Drop:
     for name, content in demo_documents.day_documents(rng, active, valid, first_ticket).items():
         (documents / name).write_bytes(content)
         written.append(documents / name)
+    marker = root / "_SUCCESS"  # the drop is complete (complete_when: marker), written last
+    marker.write_bytes(b"")
+    written.append(marker)
     log.info("demo drop for %s written to %s: %s files", logical_date, root, len(written))
     return Drop(root=root, logical_date=logical_date, files=tuple(sorted(written)))

@@ -1,0 +1,1 @@
+"""Example projects of declarations (each folder is a project; its generator makes its data)."""
