@@ -46,7 +46,7 @@ class UnknownNodeError(LineageError):
         super().__init__(
             f"unknown lineage node {node!r}: no dataset, table, path or job by that name is in "
             f"the metadata store ({hint}). Run `lakehouse lineage events` to see what has been "
-            "recorded, and pass a table name (e.g. bronze.orders), a dataset path or a job name."
+            "recorded, and pass a table name (e.g. shop_silver.orders), a dataset path or a job name."
         )
 
 
