@@ -2,12 +2,16 @@
 warehouse DAGs, scheduled on the data they read.
 
 ``ingest_<source>`` (the source's schedule): ``wait_for_delivery`` (files with ``complete_when``:
-a sensor) -> ``land`` -> ``bronze`` -> ``validate``; the Spark steps are spark-submits of
-``jobs/``. Its tasks declare the landing, bronze, silver and quarantine tables as Asset outlets.
+a sensor) -> ``land`` -> ``bronze`` -> ``validate``; the Spark steps run ``jobs/``. Its tasks
+declare the landing, bronze, silver and quarantine tables as Asset outlets.
 
-``<dag>`` of the warehouse (``warehouse`` unless models say otherwise): one spark-submit of
+``<dag>`` of the warehouse (``warehouse`` unless models say otherwise): one Spark step running
 ``jobs/load_warehouse.py``, scheduled on any update of the silver tables its models read
 (Airflow data-aware scheduling), its outlets the models' tables.
+
+How a Spark step runs is a setting (``spark_tasks``): a spark-submit per task (clusters), or the
+job in the task's own process on its Spark session (local masters: ``lakehouse run`` runs a DAG's
+tasks in one process, so one warm Spark application serves them all).
 
 Airflow reports import errors per file, so each DAG has its own small file in the DAGs folder
 (:func:`sync_dag_files`, run by ``lakehouse dags sync`` and by every ``lakehouse run``): a broken
@@ -72,13 +76,19 @@ def _submit_settings(env_key: tuple) -> tuple[dict, dict]:
     from lake.platform.session import spark_conf
 
     settings, _ = context()
-    return spark_conf(settings), settings.as_env()
+    return spark_conf(settings, short_lived=True), settings.as_env()
 
 
 def _spark_job(settings: Settings, task_id: str, job: str, args: list[str], *, name: str,
                inlets: list, outlets: list, doc: str):
     import os
 
+    if not settings.submits_spark_jobs:
+        from airflow.providers.standard.operators.python import PythonOperator
+
+        return PythonOperator(
+            task_id=task_id, python_callable=run_spark_task, op_kwargs={"job": job, "argv": args},
+            inlets=inlets, outlets=outlets, doc_md=doc)
     from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 
     conf, env = _submit_settings(tuple(sorted((k, v) for k, v in os.environ.items()
@@ -87,6 +97,28 @@ def _spark_job(settings: Settings, task_id: str, job: str, args: list[str], *, n
         task_id=task_id, application=str(JOBS / f"{job}.py"), application_args=args,
         conn_id="spark_default", conf=dict(conf), env_vars=dict(env), name=name, inlets=inlets,
         outlets=outlets, openlineage_inject_parent_job_info=True, doc_md=doc)
+
+
+def run_spark_task(job: str, argv: list[str], ti=None) -> None:
+    """A Spark step in the task's process: ``jobs/<job>.py`` with the rendered ``argv``, its
+    lineage run the child of this task's (as SparkSubmitOperator's injected parent would be)."""
+    from airflow.providers.openlineage.plugins.macros import (
+        lineage_job_name,
+        lineage_job_namespace,
+        lineage_root_job_name,
+        lineage_root_run_id,
+        lineage_run_id,
+    )
+
+    from jobs.run import run_in_task
+    from lineage.events.run_events import ParentRun
+
+    namespace = lineage_job_namespace()
+    parent = ParentRun(namespace=namespace, job_name=lineage_job_name(ti),
+                       run_id=lineage_run_id(ti), root_namespace=namespace,
+                       root_job_name=lineage_root_job_name(ti),
+                       root_run_id=lineage_root_run_id(ti)) if ti is not None else None
+    run_in_task(job, argv, parent)
 
 
 @contextmanager
@@ -180,8 +212,7 @@ def _ingest_dag(source_name: str):
         else:
             steps.append(_spark_job(settings, "land", "land", args[:4], outlets=landing,
                                     inlets=[], name=f"{source.name}-land-{{{{ ds_nodash }}}}",
-                                    doc="Extract the new rows as one batch (spark-submit "
-                                        "`jobs/land.py`)."))
+                                    doc="Extract the new rows as one batch (`jobs/land.py`)."))
         steps.append(_spark_job(settings, "bronze", "bronze", args, inlets=landing, outlets=bronze,
                                 name=f"{source.name}-bronze-{{{{ ds_nodash }}}}",
                                 doc="Type the date's landed batches into bronze."))
@@ -250,8 +281,7 @@ def _warehouse_dag(dag_name: str):
     def load():
         _spark_job(settings, "load", "load_warehouse", ["--dag", dag_name], inlets=inlets,
                    outlets=[table_asset(settings, t) for t in written],
-                   name=f"{dag_name}-load", doc="Load the models (spark-submit "
-                                                 "`jobs/load_warehouse.py`).")
+                   name=f"{dag_name}-load", doc="Load the models (`jobs/load_warehouse.py`).")
 
     return load()
 

@@ -1,3 +1,3 @@
-"""spark-submit entry points, thin: ``land`` (files or a database extract), ``bronze``,
-``validate``, ``load_warehouse``; :mod:`jobs.run` is what they share (arguments, session,
-lineage)."""
+"""Spark jobs, thin: ``land`` (files or a database extract), ``bronze``, ``validate``,
+``load_warehouse``; each runs by spark-submit or inside an Airflow task's process.
+:mod:`jobs.run` is what they share (arguments, session, lineage)."""

@@ -1,11 +1,11 @@
-"""spark-submit job: append a source's landed batches of one logical date to bronze."""
+"""Spark job: append a source's landed batches of one logical date to bronze."""
 
 from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
 
-from jobs.run import run_job, source_args, table_ref
+from jobs.run import JobArgs, run_job, source_args, table_ref
 from lineage.events.run_events import DatasetRef
 
 
@@ -35,8 +35,12 @@ def body(spark, settings, project, args, record) -> None:
     record.parameters["batches"] = ",".join(b.batch_id for b in batches) or "none"
 
 
+def parse_args(argv: list[str] | None) -> JobArgs:
+    return source_args("bronze", __doc__, argv)
+
+
 def main(argv: list[str] | None = None) -> int:
-    return run_job(source_args("bronze", __doc__, argv), body)
+    return run_job(parse_args(argv), body)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,10 @@
-"""spark-submit job: land a source's new delivery (files, or a database extract) as one batch."""
+"""Spark job: land a source's new delivery (files, or a database extract) as one batch."""
 
 from __future__ import annotations
 
 import sys
 
-from jobs.run import run_job, source_args
+from jobs.run import JobArgs, run_job, source_args
 from lineage.events.run_events import DatasetRef
 
 
@@ -27,8 +27,12 @@ def body(spark, settings, project, args, record) -> None:
     record.parameters["batches"] = ",".join(b.batch_id for b in batches)
 
 
+def parse_args(argv: list[str] | None) -> JobArgs:
+    return source_args("land", __doc__, argv)
+
+
 def main(argv: list[str] | None = None) -> int:
-    return run_job(source_args("land", __doc__, argv), body)
+    return run_job(parse_args(argv), body)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""spark-submit job: load the warehouse models (of one DAG, or the ones named) from the batches
+"""Spark job: load the warehouse models (of one DAG, or the ones named) from the batches
 they have not loaded yet; column lineage is read from the SQL that ran."""
 
 from __future__ import annotations

@@ -1,15 +1,22 @@
-"""What every spark-submit job shares: arguments, settings and the project, the session, and its
+"""What every Spark job shares: arguments, settings and the project, the session, and its
 OpenLineage run.
+
+A job runs two ways, with the same body: spark-submit of ``jobs/<job>.py`` (:func:`run_job`, on a
+cluster), or inside an Airflow task's process (:func:`run_in_task`), on the process's Spark
+session, which stays warm across the tasks that process runs (``lakehouse run`` runs a DAG's
+tasks in one process).
 
 :func:`lineage_run` emits START, then COMPLETE with the datasets the job recorded, or FAIL with the
 error. The parent run (the Airflow task, and the DAG run as root) comes from the
-``spark.openlineage.parent*`` settings that Airflow's SparkSubmitOperator injects. Lineage never
-fails a job: events the store cannot take are spooled and replayed later.
+``spark.openlineage.parent*`` settings that Airflow's SparkSubmitOperator injects, or from the
+task itself when the job runs in its process. Lineage never fails a job: events the store cannot
+take are spooled and replayed later.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 import uuid
@@ -119,8 +126,10 @@ def parent_run(spark: SparkSession) -> ParentRun | None:
 
 
 @contextmanager
-def lineage_run(spark: SparkSession, settings: Settings, args: JobArgs) -> Iterator[RunRecord]:
-    """Emit START now, COMPLETE (with the recorded datasets) or FAIL when the block ends."""
+def lineage_run(spark: SparkSession, settings: Settings, args: JobArgs,
+                parent: ParentRun | None = None) -> Iterator[RunRecord]:
+    """Emit START now, COMPLETE (with the recorded datasets) or FAIL when the block ends; the
+    parent run is ``parent``, else the one Spark's settings name."""
     from lineage.delivery.emitter import emit_safely, make_client
     from lineage.events.run_events import run_event
 
@@ -138,7 +147,7 @@ def lineage_run(spark: SparkSession, settings: Settings, args: JobArgs) -> Itera
         "namespace": settings.lineage_namespace,
         "job_name": args.lineage_job,
         "run_id": str(uuid.uuid4()),
-        "parent": parent_run(spark),
+        "parent": parent or parent_run(spark),
         "nominal_time": datetime.combine(args.logical_date, time(0), tzinfo=UTC)
         if args.logical_date else started,
         "parameters": parameters,
@@ -163,30 +172,45 @@ def _with_parameters(common: dict, record: RunRecord) -> dict:
 
 
 Body = Callable[[Any, Settings, Project, JobArgs, RunRecord], None]
+JOBS = ("land", "bronze", "validate", "load_warehouse")
 
 
-def run_job(args: JobArgs, body: Body) -> int:
-    """Load settings and the project, start Spark, run ``body`` inside a lineage run; 0 on
-    success. A :class:`LakehouseError` prints its message (what failed and what to do) and
-    returns 2."""
+def execute(args: JobArgs, body: Body, parent: ParentRun | None = None) -> None:
+    """Load settings and the project, get this process's Spark session, and run ``body``
+    inside a lineage run. A :class:`LakehouseError` propagates (what failed and what to do)."""
     from lake.config.project import find_project
     from lake.config.settings import load_settings
     from lake.platform.catalog import ensure_databases
     from lake.platform.session import get_session
 
+    settings = load_settings()
+    project = find_project(settings.project)
+    spark = get_session(settings, app_name=f"lakehouse-{args.job}")
+    ensure_databases(spark, settings, [args.source] if args.source else [])
+    with lineage_run(spark, settings, args, parent) as record:
+        body(spark, settings, project, args, record)
+
+
+def run_job(args: JobArgs, body: Body) -> int:
+    """spark-submit entry point: :func:`execute`; 0 on success. A :class:`LakehouseError`
+    prints its message and returns 2."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("great_expectations", "py4j"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     what = " ".join(x for x in (args.source, args.logical_date and args.logical_date.isoformat(),
                                 args.dag) if x)
     try:
-        settings = load_settings()
-        project = find_project(settings.project)
-        spark = get_session(settings, app_name=f"lakehouse-{args.job}")
-        ensure_databases(spark, settings, [args.source] if args.source else [])
-        with lineage_run(spark, settings, args) as record:
-            body(spark, settings, project, args, record)
+        execute(args, body)
     except LakehouseError as err:
         print(f"{args.job} failed for {what}: {err}", file=sys.stderr)
         return 2
     return 0
+
+
+def run_in_task(job: str, argv: list[str], parent: ParentRun | None = None) -> None:
+    """Run ``jobs/<job>.py`` with ``argv`` in this process (an Airflow task's); raises
+    :class:`LakehouseError` when it fails."""
+    if job not in JOBS:
+        raise LakehouseError(f"no job {job!r}; the jobs are {', '.join(JOBS)}")
+    module = importlib.import_module(f"jobs.{job}")
+    execute(module.parse_args(argv), module.body, parent)

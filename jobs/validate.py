@@ -1,4 +1,4 @@
-"""spark-submit job: validate a source's bronze batches of one logical date; valid rows to
+"""Spark job: validate a source's bronze batches of one logical date; valid rows to
 silver, failing rows to quarantine."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 
-from jobs.run import read_ref, run_job, source_args, table_ref
+from jobs.run import JobArgs, read_ref, run_job, source_args, table_ref
 
 
 def body(spark, settings, project, args, record) -> None:
@@ -55,8 +55,12 @@ def quality_result(r):
     return QualityResult(row_count=r.counts.rows_in, metrics=metrics, assertions=tuple(assertions))
 
 
+def parse_args(argv: list[str] | None) -> JobArgs:
+    return source_args("validate", __doc__, argv)
+
+
 def main(argv: list[str] | None = None) -> int:
-    return run_job(source_args("validate", __doc__, argv), body)
+    return run_job(parse_args(argv), body)
 
 
 if __name__ == "__main__":

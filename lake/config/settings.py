@@ -17,7 +17,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 import yaml
@@ -77,6 +77,10 @@ class Settings(BaseModel):
     lake_root: str = ""
     warehouse_root: str = ""
     spark_master: str = "local[2]"
+    # how DAG tasks run the Spark jobs: "in_process" (one Spark application per task process,
+    # kept warm across the tasks of `lakehouse run`), "spark_submit" (a spark-submit per task,
+    # as on a cluster); "auto": in_process for a local master, spark_submit otherwise
+    spark_tasks: Literal["auto", "in_process", "spark_submit"] = "auto"
     shuffle_partitions: int = 4
     metastore_url: str = ""
     lineage_url: str = ""
@@ -140,6 +144,13 @@ class Settings(BaseModel):
             object.__setattr__(self, "dags_folder", self.airflow_home / "dags")
         if self.project is not None:
             object.__setattr__(self, "project", self.project.expanduser().absolute())
+
+    @property
+    def submits_spark_jobs(self) -> bool:
+        """Whether DAG tasks spark-submit ``jobs/`` rather than run them in the task's process."""
+        if self.spark_tasks == "auto":
+            return not self.spark_master.startswith("local")
+        return self.spark_tasks == "spark_submit"
 
     @property
     def gx_root(self) -> Path:
