@@ -8,7 +8,7 @@ JARS := .jars
 export PYTHONDONTWRITEBYTECODE :=
 export TZ := UTC
 
-.PHONY: setup jars demo test bench lint clean
+.PHONY: setup jars demo test test-slow test-all bench lint clean
 
 setup: $(VENV)/.installed jars
 
@@ -32,9 +32,20 @@ $(JARS)/.resolved: infra/jvm/pom.xml
 demo: setup
 	$(BIN)/python -m examples.retail.demo
 
+# Test processes: each has one Spark session; two share this machine's cores well.
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+
+# The suite a developer reruns after each change; `make test-slow` runs the cases marked slow
+# (whole example projects, the new-user e2e through Airflow, a million rows); CI runs both.
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(PYTEST) -m "not slow"
+
+test-slow: setup
+	$(PYTEST) -m slow
+
+test-all: test test-slow
 
 # Benchmarks (not tests): every tests/bench/bench_*.py, each printing ratios measured in one run.
 bench: setup

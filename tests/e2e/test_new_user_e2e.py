@@ -21,7 +21,7 @@ import pytest
 from lineage.store.metadata_store import MetadataStore
 from tests.lineage.conftest import VALIDATOR
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 LAKEHOUSE = str(Path(sys.executable).with_name("lakehouse"))
 D1, D2, D3 = date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)
 
@@ -321,3 +321,28 @@ def test_every_task_and_job_emitted_valid_lineage(user, tmp_path):
     for table in ("shop_silver.sales", "shop_bronze.sales", "shop_silver.customers"):
         assert table in text
     assert str(user.home / "landing" / "shop" / "sales") in text
+
+
+def test_a_rerun_through_spark_submit_changes_no_table(spark, user):
+    """The cluster path: the same DAGs with each Spark step a spark-submit of ``jobs/``; the
+    day's batches are committed already, so every table keeps its Delta version."""
+    from delta.tables import DeltaTable
+
+    tables = [user.home / "lake" / zone / "shop" / name
+              for zone in ("bronze", "silver", "quarantine")
+              for name in ("customers", "products", "sales")]
+    tables += [user.home / "warehouse" / "warehouse" / name
+               for name in ("dim_shop_customer", "fact_shop_sales")]
+
+    def versions() -> dict[str, int]:
+        return {str(t): DeltaTable.forPath(spark, str(t)).history(1).first()["version"]
+                for t in tables}
+
+    before = versions()
+    submit = User.__new__(User)
+    submit.env = {**user.env, "LAKEHOUSE_SPARK_TASKS": "spark_submit"}
+    run = json.loads(submit.lakehouse("run", "shop", "--ds", D3.isoformat(),
+                                      "--format", "json").stdout)
+    assert [(r["dag"], r["state"]) for r in run] == [("ingest_shop", "success"),
+                                                       ("warehouse", "success")]
+    assert versions() == before

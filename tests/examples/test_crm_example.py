@@ -27,6 +27,8 @@ from examples.crm.generator.usage import write_usage
 from lake.platform.meta_tables import TABLES as META_TABLES
 from tests.examples.lakes import EXAMPLES, MODEL_LOADS, ExampleLake, claim, days, release
 
+pytestmark = pytest.mark.slow
+
 SOURCES = ("crm", "usage")
 MODELS = ("dim_account", "fact_usage", "usage_by_plan")
 DAYS = days(EPOCH, 3)

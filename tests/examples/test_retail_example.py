@@ -27,6 +27,8 @@ from lake.platform.delta import table_version
 from lake.platform.meta_tables import BATCH_COUNTS, create_meta_tables
 from lake.quality.validate import DatasetValidation
 
+pytestmark = pytest.mark.slow
+
 PROJECT = Path(__file__).resolve().parents[2] / "examples" / "retail"
 SOURCE = "retail"
 DATASETS = ("customers", "products", "orders")

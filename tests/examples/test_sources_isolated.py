@@ -26,6 +26,8 @@ from lake.platform.catalog import ZONES
 from lake.platform.delta import table_location
 from tests.examples.lakes import ExampleLake, claim, copy_example, days, release
 
+pytestmark = pytest.mark.slow
+
 DAY1, DAY2 = days(EPOCH, 2)
 RETAIL, CRM, USAGE = "iso_retail", "iso_crm", "iso_usage"
 SOURCES = (RETAIL, CRM, USAGE)

@@ -54,6 +54,7 @@ def test_validation_jobs_do_not_grow_with_the_number_of_rules(spark, tmp_path):
     assert jobs[0] == jobs[30] <= 14, jobs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rows", [ROWS])
 def test_a_million_rows_five_percent_bad_nothing_lost(spark, mini_lake, rows):
     from lake.platform.delta import write_batch
