@@ -126,10 +126,9 @@ def _load_model(spark: SparkSession, catalog: ModelCatalog, name: str, recorded_
 
 
 def _written(spark: SparkSession, result: WarehouseLoad, table: str) -> None:
-    from lake.platform.delta import delta_table, table_location
+    from lake.platform.delta import delta_table, latest_version, table_location
 
-    target = delta_table(spark, table)
-    last = target.history(1).select("version").first()[0]
-    rows = target.toDF().count()
-    result.writes[table] = TableWrite(table, last, table in result.sql, table_location(spark,
-                                                                                      table), rows)
+    location = table_location(spark, table)
+    rows = delta_table(spark, table).toDF().count()
+    result.writes[table] = TableWrite(table, latest_version(spark, location), table in result.sql,
+                                      location, rows)

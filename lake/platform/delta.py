@@ -74,7 +74,15 @@ def table_version(spark: SparkSession, table: str) -> int | None:
     """The latest Delta version of ``table``, or None if it does not exist."""
     if not table_exists(spark, table):
         return None
-    return delta_table(spark, table).history(1).select("version").first()[0]
+    return latest_version(spark, table_location(spark, table))
+
+
+def latest_version(spark: SparkSession, location: str) -> int:
+    """The latest Delta version at ``location``: the transaction log's listing, no Spark job
+    (``DeltaTable.history`` runs one)."""
+    jvm = spark._jvm
+    log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, location)
+    return log.update(False, jvm.scala.Option.empty(), jvm.scala.Option.empty()).version()
 
 
 def write_batch(df: DataFrame, table: str, batch_id: str, *, where: str | None = None,
@@ -89,7 +97,7 @@ def write_batch(df: DataFrame, table: str, batch_id: str, *, where: str | None =
     spark = df.sparkSession
     location = table_location(spark, table)
     target = delta_table(spark, table)
-    before = target.history(1).select("version").first()[0]
+    before = latest_version(spark, location)
     predicate = where or f"_batch_id = '{batch_id}'"
     writer = df.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
     if not force:
