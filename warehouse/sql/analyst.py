@@ -5,7 +5,10 @@
 1. :func:`to_spark_sql` parses the text with sqlglot in the analyst's dialect, refuses anything that
    is not exactly one read-only query (DDL, DML, session commands, ``SELECT … INTO``, and the same
    hidden in a CTE or subquery), and transpiles the query to Spark SQL.
-2. :func:`run_query` runs that Spark SQL and turns Spark's "table or column not found" errors into
+2. :func:`run_query` checks Spark's own plans of that Spark SQL against allow-lists
+   (:mod:`warehouse.sql.plan_guard`: read operators, built-in functions, tables of the lake and
+   the warehouse; nothing runs before), runs it on a session with SQL on files off, and turns
+   Spark's "table or column not found" errors into
    :class:`~lake.errors.SqlError` messages that name the missing object and what does exist.
 3. :func:`format_result` renders a :class:`QueryResult` as an aligned table, CSV or JSON.
 
@@ -57,7 +60,7 @@ _REFUSED_NODES: tuple[type[exp.Expr], ...] = (
     exp.Export, exp.Into, exp.Set, exp.Use, exp.Cache, exp.Uncache, exp.Command, exp.Grant,
     exp.Revoke, exp.Analyze, exp.Refresh, exp.Comment, exp.Commit, exp.Rollback, exp.Transaction,
     exp.Kill, exp.Pragma, exp.Execute, exp.ExecuteSql, exp.Declare, exp.Attach, exp.Detach,
-    exp.Install, exp.Undrop, exp.SwapTable, exp.Put, exp.Get,
+    exp.Install, exp.Undrop, exp.SwapTable, exp.Put, exp.Get, exp.QueryTransform,
 )  # fmt: skip
 
 # Spark functions that call arbitrary Java static methods: not something a read-only query needs.
@@ -107,6 +110,8 @@ def to_spark_sql(sql: str, dialect: str = "spark") -> str:
             f"cannot translate the {dialect} query to Spark SQL: {_clean(err).rstrip('.')}; "
             "rewrite that part of the query"
         ) from err
+    if dialect != WRITE_DIALECT:  # what Spark parses is the output text: check it too
+        _check_read_only(_parse_one(spark_sql, WRITE_DIALECT))
     logger.debug("transpiled %s query to Spark SQL: %s", dialect, spark_sql)
     return spark_sql
 
@@ -125,8 +130,10 @@ def run_query(
 
     from pyspark.errors import AnalysisException, PySparkException
 
+    from warehouse.sql.plan_guard import analyst_session, checked_query
+
     try:
-        df = spark.sql(spark_sql)
+        df = checked_query(analyst_session(spark), spark_sql)
         if limit is not None:
             df = df.limit(limit)
         columns = list(df.columns)
