@@ -88,6 +88,7 @@ def infer_contract(spark: SparkSession, settings: Any, source: Any, name: str, t
     contracts may be missing) and what it was inferred from."""
     from pyspark.sql import functions as F
 
+    from lake.ingest.formats.raw import as_map_rows
     from lake.ingest.formats.registry import read_raw
 
     dataset = source.dataset(name)
@@ -98,7 +99,7 @@ def infer_contract(spark: SparkSession, settings: Any, source: Any, name: str, t
         dataset=name, source=source.name, version=0, columns=())
     raw, observed = read_raw(spark, dataset, template, files)
     typed = {c.name: c.type for c in observed} if dataset.format in ("parquet", "avro") else {}
-    records = raw.select(RAW).persist()
+    records = as_map_rows(raw).select(RAW).persist()
     try:
         rows = records.count()
         stats = _column_stats(records)

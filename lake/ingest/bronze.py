@@ -95,18 +95,11 @@ def ingest_batch(spark: SparkSession, source: Source, batch: Batch, *, ingested_
             continue
         dataset = source.datasets[name]
         env = environment_for(contract, environment)
-        raw, observed = read_raw(spark, dataset, contract, paths)
-        found = compare(contract, observed, env, typed_source=dataset.format in ("parquet",
-                                                                                  "avro"))
-        taken = accepted(contract, found)
-        if taken:
-            contract = _evolve(spark, contract, taken, batch, ingested_at)
-            effective[name] = contract
-        df = raw.transform(to_bronze(contract, batch_id, ingested_at, type_formats(dataset)))
         target = table(source.name, "bronze", name)
         inputs[name] = paths
-        writes[target] = write_batch(df, target, batch_id, force=force,
-                                     txn_version=contract.version)
+        contract, observed, found, taken, writes[target] = _ingest_dataset(
+            spark, dataset, contract, env, paths, target, batch, ingested_at, force)
+        effective[name] = contract
         changes[name] = found
         observations.append(_observation(source.name, name, batch_id, env, contract, observed,
                                          found, taken, ingested_at))
@@ -128,6 +121,52 @@ def ingest_batch(spark: SparkSession, source: Source, batch: Batch, *, ingested_
     if failures:
         raise SchemaEvolutionError("\n".join(str(f) for f in failures))
     return BronzeBatch(batch_id, inputs, writes, effective, changes)
+
+
+def _ingest_dataset(spark: SparkSession, dataset, contract: Contract, env: str, paths: list[str],
+                    target: str, batch: Batch, ingested_at: datetime, force: bool):
+    """Observe, evolve and write one dataset's files (see :mod:`lake.ingest.observed_schema`:
+    the shape is observed on a sample and checked on every record by the write); the contract
+    written with, the observed columns, the changes found and taken, and the write."""
+    from lake.ingest.observed_schema import SAMPLE_ROWS, BatchCheck, observe_every_record
+
+    raw, observed = read_raw(spark, dataset, contract, paths)
+    typed = dataset.format in ("parquet", "avro")
+    declared = contract
+    found = compare(contract, observed, env, typed_source=typed)
+    taken = accepted(contract, found)
+    if taken:
+        contract = _evolve(spark, contract, taken, batch, ingested_at)
+    check = None if typed else BatchCheck(frozenset(c.name for c in observed))
+    written = _write(raw, contract, found, taken, check, target, batch.batch_id, ingested_at,
+                     dataset, force)
+    if check is None or not written.committed or check.holds(observed, found, contract):
+        return contract, observed, found, taken, written
+    log.info("%s batch %s: records past the first %s do not match their schema; observing "
+             "every record", target, batch.batch_id, SAMPLE_ROWS)
+    observed = observe_every_record(raw)
+    # what every record shows against the declared contract, and what the sample's changes
+    # already took (the contract evolved before the write)
+    found = tuple(dict.fromkeys((*compare(declared, observed, env, typed_source=False), *taken)))
+    also = accepted(contract, compare(contract, observed, env, typed_source=False))
+    if also:
+        contract = _evolve(spark, contract, also, batch, ingested_at)
+        taken += also
+        written = _write(raw, contract, found, taken, None, target, batch.batch_id, ingested_at,
+                         dataset, force)
+    return contract, observed, found, taken, written
+
+
+def _write(raw, contract: Contract, found: tuple[ColumnChange, ...],
+           taken: tuple[ColumnChange, ...], check, target: str, batch_id: str,
+           ingested_at: datetime, dataset, force: bool) -> TableWrite:
+    """The batch's bronze rows written; a column whose type changed without the policy taking
+    the change (its values mostly misfit) is typed without exceptions."""
+    guarded = frozenset(c.column for c in found
+                        if c.kind in ("widened", "incompatible") and c not in taken)
+    df = raw.transform(to_bronze(contract, batch_id, ingested_at, type_formats(dataset),
+                                 guarded=guarded, check=check))
+    return write_batch(df, target, batch_id, force=force, txn_version=contract.version)
 
 
 def _evolve(spark: SparkSession, contract: Contract, taken: tuple[ColumnChange, ...],

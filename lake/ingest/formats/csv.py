@@ -6,7 +6,8 @@ Options (``csv:`` under a dataset)::
           multi_line: true, null_value: "", comment: "#",
           date_format: dd.MM.yyyy, timestamp_format: "dd.MM.yyyy HH:mm"}
 
-Every field is read as text (a UTF-8 byte-order mark is dropped); a line Spark cannot split is kept
+Every field is read as text (a UTF-8 byte-order mark is dropped), one text column per header field
+(:func:`lake.ingest.formats.raw.field_column`: no per-record map); a line Spark cannot split is kept
 whole in ``_corrupt_record``. Without a header, columns take the contract's names in order.
 ``date_format``/``timestamp_format`` (Spark datetime patterns) are used when the values are typed.
 """
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from lake.ingest.formats.raw import CORRUPT, RAW, SOURCE_FILE
+from lake.ingest.formats.raw import CORRUPT, SOURCE_FILE, field_column
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -72,8 +73,7 @@ def read_raw(spark: SparkSession, paths: list[str], options: Options, contract: 
              ) -> tuple[DataFrame, tuple[ObservedColumn, ...]]:
     from pyspark.sql import functions as F
 
-    from lake.contracts.evolution import ObservedColumn
-    from lake.ingest.observed_schema import infer_text_columns
+    from lake.ingest.observed_schema import infer_field_columns
 
     reader = (spark.read.option("sep", options.delimiter).option("quote", options.quote)
               .option("escape", options.escape).option("encoding", options.spark_encoding)
@@ -90,14 +90,13 @@ def read_raw(spark: SparkSession, paths: list[str], options: Options, contract: 
     else:  # no header, no contract yet (inference): column_1, column_2, ...
         width = len(reader.option("header", False).csv(paths).columns)
         header = [f"column_{i + 1}" for i in range(width)]
-    schema = ", ".join(f"`{c}` STRING" for c in header) + f", {CORRUPT} STRING"
+    fields = {c: field_column(c) for c in header}
+    schema = ", ".join(f"`{field_column(c)}` STRING" for c in header) + f", {CORRUPT} STRING"
     df = reader.option("header", options.header).schema(schema).csv(paths)
-    pairs = [x for c in header for x in (F.lit(c), F.col(f"`{c}`"))]
-    raw = df.select(F.create_map(*pairs).alias(RAW), F.col(CORRUPT),
+    raw = df.select(*[F.col(f"`{c}`") for c in fields.values()], F.col(CORRUPT),
                     F.col("_metadata.file_path").alias(SOURCE_FILE))
-    inferred = {c.name: c for c in infer_text_columns(raw)}
     # a header column with no value at all is still a column of the file
-    return raw, tuple(inferred.get(c, ObservedColumn(c, "string", 0)) for c in header)
+    return raw, infer_field_columns(raw, fields)
 
 
 def type_formats(options: Options) -> dict[str, str]:
