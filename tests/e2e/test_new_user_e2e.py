@@ -168,7 +168,7 @@ class User:
 
     def lakehouse(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         proc = subprocess.run([LAKEHOUSE, *args], env=self.env, capture_output=True, text=True,
-                              timeout=1500)
+                              timeout=3600)
         if check and proc.returncode != 0:
             pytest.fail(f"lakehouse {' '.join(args)} exited {proc.returncode}:\n"
                         f"{proc.stderr[-4000:]}\n{proc.stdout[-3000:]}")
