@@ -64,6 +64,8 @@ def to_bronze(contract: Contract, batch_id: str, ingested_at: datetime,
         if check is None:
             return df.select(*columns)
         flags = check.flag_columns(parts.text, parts.misfit, parts.unseen(check.seen))
+        if not flags:  # nothing to check: every column a string the sample saw
+            return df.select(*columns)
         checked = df.select(*columns, *(c for _, c in flags)).observe(check.observation,
                                                                      *check.metrics(flags))
         return checked.select(*[c for c in checked.columns if c not in {f for f, _ in flags}])
@@ -108,9 +110,9 @@ class _Parts:
                      for c in contract.columns}
         # staged: the casts are columns of a projection before (:meth:`casts`)
         self.typed = {c: F.col(f"`{_CAST_PREFIX}{c}`") for c in self.cast} if staged else self.cast
-        types = {c.name: c.type for c in contract.columns}
-        self.misfit = {c: F.lit(False) if types[c] == "string" else
-                       self.typed[c].isNull() & t.isNotNull() for c, t in self.text.items()}
+        types = {c.name: c.type for c in contract.columns}  # text always fits a string
+        self.misfit = {c: self.typed[c].isNull() & t.isNotNull() for c, t in self.text.items()
+                       if types[c] != "string"}
 
     def casts(self) -> list[Column]:
         """The typed values as columns of their own (for ``staged`` parts)."""
