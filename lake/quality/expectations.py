@@ -1,15 +1,18 @@
 """Run a Great Expectations suite on a Spark DataFrame and keep the Data Docs site current.
 
-One file-backed GX project lives under ``gx_root`` (in ``gx_root/gx/``). Each call to
-:func:`validate_dataframe`:
+One file-backed GX project lives under ``gx_root`` (in ``gx_root/gx/``), opened once per process
+(:mod:`lake.quality.gx_project`). Each call to :func:`validate_dataframe`:
 
-1. gets or adds the Spark data source, a dataframe asset named after the suite and the asset's
-   whole-dataframe batch definition, so repeated calls (in one process or many) reuse them;
-2. replaces the suite ``suite_name`` with the given :class:`ExpectationSpec` list;
-3. adds or updates a ValidationDefinition and a Checkpoint, both named after the suite, whose
-   UpdateDataDocsAction rebuilds the local Data Docs site;
-4. runs the checkpoint with ``batch_label`` as the run name, so Data Docs show which batch was
-   validated, and returns one :class:`ExpectationOutcome` per spec, in spec order.
+1. on first use of the suite (or when its specs change) gets or adds the Spark data source, a
+   dataframe asset named after the suite and the asset's whole-dataframe batch definition, and
+   adds or updates the suite, a ValidationDefinition and a Checkpoint named after it (whose
+   UpdateDataDocsAction rebuilds the local Data Docs site when the checkpoint is run by hand);
+   later calls in the process reuse these objects;
+2. runs the ValidationDefinition with ``batch_label`` as the run name, so Data Docs show which
+   batch was validated, and stores the result as the checkpoint would;
+3. renders the result's Data Docs pages and the index (:mod:`lake.quality.data_docs`), or, with
+   ``data_docs=False``, leaves that to one :func:`update_data_docs` call for several results;
+4. returns one :class:`ExpectationOutcome` per spec, in spec order.
 
 Results use GX's ``SUMMARY`` format: counts plus a sample of at most 20 values per rule, never
 the failing rows themselves. Every kind except ``not_null`` skips nulls, so its
@@ -19,7 +22,8 @@ with the same key count as 2).
 
 The GX project is not safe for concurrent writers: processes that validate at the same time
 should use different ``gx_root`` folders (or be serialised), because adding an asset rewrites
-``gx/great_expectations.yml``.
+``gx/great_expectations.yml``. A process reopens the project when that file changed since it
+last used it.
 
 Great Expectations is imported inside the functions: importing it takes several seconds.
 """
@@ -28,29 +32,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import sys
-import threading
 import time
-import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlparse
 
 from lake.errors import LakehouseError
+from lake.quality import gx_project
+from lake.quality.gx_project import RESULT_FORMAT, import_gx
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 logger = logging.getLogger(__name__)
-
-DATASOURCE_NAME = "lakehouse_spark"
-BATCH_DEFINITION_NAME = "whole_dataframe"
-DATA_DOCS_SITE = "local_site"
-# Counts only: the platform quarantines every failing row itself, so GX need not sample them
-# (samples cost one extra Spark job per expectation).
-RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
 
 # kind -> (GX expectation class, whether it checks one `column` or several `columns`)
 _KINDS: dict[str, tuple[str, str]] = {
@@ -142,6 +137,8 @@ class SuiteResult:
     success: bool
     outcomes: tuple[ExpectationOutcome, ...]
     data_docs_index: Path | None
+    # GX identifiers of the stored result and its suite: what update_data_docs renders
+    resources: tuple[Any, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def failed(self) -> tuple[ExpectationOutcome, ...]:
@@ -156,19 +153,23 @@ def validate_dataframe(
     specs: Sequence[ExpectationSpec],
     gx_root: Path,
     batch_label: str,
+    data_docs: bool = True,
 ) -> SuiteResult:
-    """Validate ``df`` against ``specs`` as suite ``suite_name`` and rebuild the Data Docs.
+    """Validate ``df`` against ``specs`` as suite ``suite_name`` and update the Data Docs.
 
     ``gx_root`` holds the file-backed GX project (created on first use). ``batch_label``, for
     example ``"orders 2026-01-03"``, is the run name Data Docs show for this validation.
+    ``data_docs=False`` leaves the Data Docs to :func:`update_data_docs` (one build for the
+    results of several validations); the result's ``data_docs_index`` is then None.
 
     Raises :class:`LakehouseError` for bad arguments and, chained, for any GX failure.
     """
     _check_arguments(df, suite_name=suite_name, specs=specs, batch_label=batch_label)
     started = time.perf_counter()
     try:
-        result = _run_checkpoint(
-            df, suite_name=suite_name, specs=specs, gx_root=Path(gx_root), batch_label=batch_label
+        result = _run_validation(
+            df, suite_name=suite_name, specs=specs, gx_root=Path(gx_root),
+            batch_label=batch_label, data_docs=data_docs,
         )
     except LakehouseError:
         raise
@@ -230,122 +231,79 @@ def _check_arguments(
             )
 
 
-_GX_IMPORT = threading.Lock()  # one import at a time: a half-imported GX is not GX
+def update_data_docs(gx_root: Path, results: Sequence[SuiteResult]) -> Path | None:
+    """Render the Data Docs pages of ``results`` (from ``validate_dataframe(...,
+    data_docs=False)`` on ``gx_root``) and the index once; the index page's path."""
+    resources = [r for result in results for r in result.resources]
+    if not resources:
+        return None
+    gx = import_gx()
+    try:
+        with gx_project.LOCK:
+            return gx_project.project(gx, Path(gx_root)).docs.update(resources)
+    except Exception as err:  # GX raises many unrelated types; wrap them all, chained
+        raise LakehouseError(f"Great Expectations could not build the Data Docs under "
+                             f"{gx_root}: {err}") from err
 
 
-def import_in_background() -> None:
-    """Start importing Great Expectations (several seconds) in a thread, so a job's Spark work
-    overlaps it; :func:`validate_dataframe` then finds it imported (or waits for the import)."""
-    if "great_expectations" not in sys.modules:
-        threading.Thread(target=_import_gx, name="import-great-expectations", daemon=True).start()
-
-
-def _import_gx() -> Any:
-    """Import GX without letting the import change how the process handles warnings.
-
-    Importing GX calls ``logging.captureWarnings(True)``, which sends every later warning of the
-    process to the ``py.warnings`` logger (and past pytest's warning capture); when capture was
-    off before, it is switched off again. GX's own imports of the deprecated ``sre_constants``
-    and ``sre_parse`` modules are muted, and nothing else.
-    """
-    # under the lock: while another thread imports GX, sys.modules already holds the module,
-    # half initialised, and a second import of its submodules races the first
-    with _GX_IMPORT:
-        if "great_expectations" in sys.modules:
-            return sys.modules["great_expectations"]
-        return _import_gx_once()
-
-
-def _import_gx_once() -> Any:
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore",
-            message=r"module 'sre_(constants|parse)' is deprecated",
-            category=DeprecationWarning,
-        )
-        showwarning = warnings.showwarning
-        import great_expectations
-
-        if warnings.showwarning is not showwarning:
-            logging.captureWarnings(False)
-    return great_expectations
-
-
-def _run_checkpoint(
+def _run_validation(
     df: DataFrame,
     *,
     suite_name: str,
     specs: Sequence[ExpectationSpec],
     gx_root: Path,
     batch_label: str,
+    data_docs: bool,
 ) -> SuiteResult:
     from pyspark import StorageLevel
 
-    gx = _import_gx()
-    from great_expectations.checkpoint import UpdateDataDocsAction
+    gx = import_gx()
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+    from great_expectations.exceptions.resource_freshness import ResourceFreshnessAggregateError
 
-    context = _file_context(gx, gx_root)
-    batch_definition = _batch_definition(context, asset_name=suite_name)
-    suite = context.suites.add_or_update(
-        gx.ExpectationSuite(name=suite_name, expectations=[_to_gx(gx, spec) for spec in specs])
-    )
-    validation = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=suite_name, data=batch_definition, suite=suite)
-    )
-    checkpoint = context.checkpoints.add_or_update(
-        gx.Checkpoint(
-            name=suite_name,
-            validation_definitions=[validation],
-            actions=[UpdateDataDocsAction(name="update_data_docs", site_names=[DATA_DOCS_SITE])],
-            result_format=RESULT_FORMAT,
-        )
-    )
     run_id = gx.RunIdentifier(run_name=batch_label, run_time=dt.datetime.now(dt.UTC))
     # GX persists the batch and never unpersists it; leave the cache as the caller had it (the
     # storage level asks Spark's cache manager, so a plan cached through another handle counts)
     was_cached = df.storageLevel != StorageLevel.NONE
-    try:
-        checkpoint_result = checkpoint.run(batch_parameters={"dataframe": df}, run_id=run_id)
-    finally:
-        if not was_cached:
-            df.unpersist()
-    (suite_result,) = checkpoint_result.run_results.values()
+    with gx_project.LOCK:
+        project = gx_project.project(gx, gx_root)
+        try:
+            for attempt in (1, 2):
+                suite = project.suite(gx, suite_name, tuple(specs),
+                                      lambda: [_to_gx(gx, spec) for spec in specs])
+                try:
+                    # what Checkpoint.run does, without its actions: the Data Docs are updated
+                    # below (or once for several results by update_data_docs)
+                    result = suite.validation.run(
+                        checkpoint_id=suite.checkpoint.id, batch_parameters={"dataframe": df},
+                        result_format=RESULT_FORMAT, run_id=run_id)
+                    break
+                except ResourceFreshnessAggregateError:
+                    if attempt == 2:
+                        raise
+                    # the stored suite changed under this process: add it again
+                    project.forget(suite_name)
+        finally:
+            if not was_cached:
+                df.unpersist()
+        resources = (
+            ValidationResultIdentifier(
+                expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite_name),
+                run_id=run_id, batch_identifier=result.batch_id),
+            ExpectationSuiteIdentifier(name=suite_name),
+        )
+        index = project.docs.update(resources) if data_docs else None
+        project.touched()
     return SuiteResult(
         suite=suite_name,
-        success=bool(suite_result.success),
-        outcomes=_outcomes(suite_result, specs, suite_name=suite_name),
-        data_docs_index=_data_docs_index(context),
+        success=bool(result.success),
+        outcomes=_outcomes(result, specs, suite_name=suite_name),
+        data_docs_index=index,
+        resources=resources,
     )
-
-
-def _file_context(gx: Any, gx_root: Path) -> Any:
-    """The file-backed context under ``gx_root``, with analytics and progress bars off."""
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    context = gx.get_context(mode="file", project_root_dir=gx_root)
-    variables = context.variables
-    bars = variables.progress_bars
-    if variables.analytics_enabled is not False or not bars or bars.get("globally") is not False:
-        variables.analytics_enabled = False
-        # tqdm "Calculating Metrics" bars would flood job logs on stderr
-        variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-        variables.save()  # once: later calls find both settings in great_expectations.yml
-    return context
-
-
-def _batch_definition(context: Any, *, asset_name: str) -> Any:
-    try:
-        datasource = context.data_sources.get(DATASOURCE_NAME)
-    except KeyError:
-        datasource = context.data_sources.add_spark(name=DATASOURCE_NAME)
-    try:
-        asset = datasource.get_asset(asset_name)
-    except LookupError:
-        asset = datasource.add_dataframe_asset(name=asset_name)
-    try:
-        return asset.get_batch_definition(BATCH_DEFINITION_NAME)
-    except KeyError:
-        return asset.add_batch_definition_whole_dataframe(BATCH_DEFINITION_NAME)
 
 
 def _to_gx(gx: Any, spec: ExpectationSpec) -> Any:
@@ -419,11 +377,3 @@ def _raised_exceptions(info: Mapping[str, Any] | None) -> list[str]:
         infos = [value for value in info.values() if isinstance(value, Mapping)]
     messages = [str(i.get("exception_message")) for i in infos if i.get("raised_exception")]
     return list(dict.fromkeys(messages))
-
-
-def _data_docs_index(context: Any) -> Path | None:
-    for site in context.get_docs_sites_urls(site_name=DATA_DOCS_SITE, only_if_exists=True):
-        url = site.get("site_url")
-        if url and url.startswith("file://"):
-            return Path(unquote(urlparse(url).path))
-    return None

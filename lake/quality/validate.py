@@ -6,9 +6,11 @@ for the batch and the batch's environment:
 1. flag every row (:func:`lake.quality.flags.flag_rows`) and persist the result;
 2. one aggregation counts rows in / valid / quarantined, failures per rule and the profile
    statistics (:mod:`lake.quality.profile`); a group-by adds value frequencies where needed;
-3. Great Expectations runs the suite generated from the contract on the persisted rows and
-   rebuilds the Data Docs (:func:`expectation_specs`);
+3. Great Expectations runs the suite generated from the contract on the persisted rows
+   (:func:`expectation_specs`);
 4. the anomaly report is computed (:mod:`lake.quality.anomalies`).
+
+Then the Data Docs are updated once for the batch: every dataset's result pages and the index.
 
 Only when every dataset passed its ``fail``-severity rules are rows written: silver, quarantine
 (each row with the rules it failed and the contract version), ``meta.batch_counts`` and
@@ -48,7 +50,12 @@ from lake.platform.meta_tables import (
     create_meta_tables,
 )
 from lake.quality.anomalies import Anomaly, detect
-from lake.quality.expectations import ExpectationSpec, SuiteResult, validate_dataframe
+from lake.quality.expectations import (
+    ExpectationSpec,
+    SuiteResult,
+    update_data_docs,
+    validate_dataframe,
+)
 from lake.quality.flags import FAILED, BatchCounts, check_custom_rules, count_batch, flag_rows
 from lake.quality.flags import is_quarantined as quarantined
 from lake.quality.profile import Profile, aggregates, from_aggregates, value_counts
@@ -86,7 +93,7 @@ def validate_batch(spark: SparkSession, source: Source, *, logical_date: date, b
     """Validate one bronze batch of every dataset of ``source`` that has rows in it (see the
     module doc); the per-dataset results."""
     from lake.contracts.versions import in_effect
-    from lake.quality.expectations import import_in_background
+    from lake.quality.gx_project import import_in_background
 
     import_in_background()
     check_environment(source.contracts, environment)
@@ -103,6 +110,7 @@ def validate_batch(spark: SparkSession, source: Source, *, logical_date: date, b
             checked[name] = _check(spark, effective[name], environment_for(effective[name],
                                    environment), batch_id, gx_root, checked,
                                    changes[name], previous.get(name))
+        _data_docs(gx_root, checked)
         _stop_on_failed_rules([c.result for c in checked.values()], batch_id)
         results = [_write(c, batch_id, force) for c in checked.values()]
     finally:
@@ -127,17 +135,17 @@ def _check(spark: SparkSession, contract: Contract, env: str, batch_id: str, gx_
             f"bronze task for batch {batch_id} so it is ingested with that contract version")
     checked = evaluate(contract, env, batch, _known_keys(spark, contract, batch_id, done),
                        gx_root=gx_root, label=f"{contract.source}.{name} batch {batch_id}",
-                       changes=changes,
-                       previous=previous)
+                       changes=changes, previous=previous, data_docs=False)
     checked.result = replace(checked.result, bronze_version=bronze_version)
     return checked
 
 
 def evaluate(contract: Contract, env: str, batch: DataFrame, known: dict[str, DataFrame], *,
              gx_root: Path, label: str, changes: list[dict] = (),
-             previous: Profile | None = None) -> _Checked:
+             previous: Profile | None = None, data_docs: bool = True) -> _Checked:
     """Steps 1-4 of the module doc on ``batch`` (bronze rows); the flagged rows stay persisted
-    for the writes (the caller unpersists them)."""
+    for the writes (the caller unpersists them). ``data_docs=False`` leaves the Data Docs to
+    the caller (:func:`update_data_docs`, once for several datasets)."""
     check_custom_rules(contract, batch)
     active = rules(contract, env)
     flagged = batch.transform(flag_rows(contract, known, environment=env)).persist()
@@ -148,7 +156,7 @@ def evaluate(contract: Contract, env: str, batch: DataFrame, known: dict[str, Da
     expectations = validate_dataframe(
         flagged, suite_name=f"{contract.source}.{contract.dataset}",
         specs=expectation_specs(active), gx_root=gx_root,
-        batch_label=f"{label} ({env}, contract v{contract.version})")
+        batch_label=f"{label} ({env}, contract v{contract.version})", data_docs=data_docs)
     anomalies = tuple(detect(contract, env, active, counts.by_rule, profile, previous, changes))
     log.info("%s (%s, contract v%s): %s in, %s valid, %s quarantined, %s anomalies", label, env,
              contract.version, counts.rows_in, counts.rows_valid, counts.rows_quarantined,
@@ -156,6 +164,14 @@ def evaluate(contract: Contract, env: str, batch: DataFrame, known: dict[str, Da
     result = DatasetValidation(contract.dataset, env, contract, counts, expectations, anomalies,
                                profile, bronze_version=-1)
     return _Checked(result, flagged, active)
+
+
+def _data_docs(gx_root: Path, checked: dict[str, _Checked]) -> None:
+    """One Data Docs update for every dataset's validation result (pages and index)."""
+    index = update_data_docs(gx_root, [c.result.expectations for c in checked.values()])
+    for c in checked.values():
+        c.result = replace(c.result, expectations=replace(c.result.expectations,
+                                                          data_docs_index=index))
 
 
 def _known_keys(spark: SparkSession, contract: Contract, batch_id: str,
