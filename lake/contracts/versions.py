@@ -55,7 +55,8 @@ def history(spark: SparkSession, source: str, dataset: str | None = None
     if dataset is not None:
         rows = rows.where(F.col("dataset") == dataset)
     out: dict[str, list[ContractVersion]] = {}
-    for row in rows.orderBy("dataset", "version").collect():
+    # sorted here, not by Spark: a sort is a shuffle, two more Spark jobs for a few rows
+    for row in sorted(rows.collect(), key=lambda r: (r["dataset"], r["version"])):
         contract = parse_contract(yaml.safe_load(row["contract"]),
                                   f"{CONTRACT_VERSIONS} {source}.{row['dataset']} v{row['version']}",
                                   source)

@@ -86,13 +86,14 @@ def latest_version(spark: SparkSession, location: str) -> int:
 
 
 def write_batch(df: DataFrame, table: str, batch_id: str, *, where: str | None = None,
-                force: bool = False, txn_version: int = 0) -> TableWrite:
+                force: bool = False, txn_version: int = 0, rows: int | None = None) -> TableWrite:
     """Replace ``batch_id``'s rows of the existing ``table`` with ``df``, at most once.
 
     ``where`` narrows the replaced rows further (default: ``_batch_id = '<batch_id>'``). Without
     ``force`` a batch already committed at ``txn_version`` or later is skipped (Delta transaction
     id); a higher ``txn_version`` (e.g. a newer contract version) replaces it. With ``force`` the
-    batch's rows are replaced in one new version.
+    batch's rows are replaced in one new version. ``rows``: the number of rows of ``df``, when
+    the caller has counted them (saves reading the commit's metrics, one Spark job).
     """
     spark = df.sparkSession
     location = table_location(spark, table)
@@ -106,15 +107,17 @@ def write_batch(df: DataFrame, table: str, batch_id: str, *, where: str | None =
     # Write by path: the catalog entry stays as created, and Hive's metastore is not asked to
     # "alter" a Delta table's schema on every overwrite.
     writer.save(location)
-    last = target.history(1).select("version", "operationMetrics").first()
-    committed = last["version"] != before
-    if committed:
+    version = latest_version(spark, location)
+    committed = version != before
+    if committed and rows is None:
+        last = target.history(1).select("version", "operationMetrics").first()
+        version = last["version"]
         rows = int((last["operationMetrics"] or {}).get("numOutputRows", 0))
-    else:
+    elif not committed:
         rows = target.toDF().where(predicate).count()
     log.info("%s batch %s: %s (version %s, %s rows)", table, batch_id,
-             "written" if committed else "already committed, skipped", last["version"], rows)
-    return TableWrite(table, last["version"], committed, location, rows)
+             "written" if committed else "already committed, skipped", version, rows)
+    return TableWrite(table, version, committed, location, rows)
 
 
 @contextmanager

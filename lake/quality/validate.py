@@ -41,7 +41,13 @@ from lake.contracts.tables import SILVER_METADATA, create_zone_tables
 from lake.errors import ContractViolation, SchemaEvolutionError
 from lake.ingest.bronze import check_environment, environment_for
 from lake.platform.catalog import table
-from lake.platform.delta import TableWrite, delta_table, write_batch
+from lake.platform.delta import (
+    TableWrite,
+    delta_table,
+    latest_version,
+    table_location,
+    write_batch,
+)
 from lake.platform.meta_tables import (
     ANOMALIES,
     BATCH_COUNTS,
@@ -126,7 +132,7 @@ def _check(spark: SparkSession, contract: Contract, env: str, batch_id: str, gx_
     name = contract.dataset
     bronze_table = table(contract.source, "bronze", name)
     bronze = delta_table(spark, bronze_table)
-    bronze_version = bronze.history(1).first()["version"]
+    bronze_version = latest_version(spark, table_location(spark, bronze_table))
     batch = bronze.toDF().where(f"_batch_id = '{batch_id}'")
     missing = [c for c in contract.column_names if c not in batch.columns]
     if missing:
@@ -228,12 +234,14 @@ def _write(c: _Checked, batch_id: str, force: bool) -> DatasetValidation:
     source = r.contract.source
     silver = write_batch(
         c.flagged.where(~bad).select(*r.contract.column_names, *SILVER_METADATA),
-        table(source, "silver", r.dataset), batch_id, force=force, txn_version=txn)
+        table(source, "silver", r.dataset), batch_id, force=force, txn_version=txn,
+        rows=r.counts.rows_valid)
     bronze_cols = [col for col in c.flagged.columns if col != FAILED]
     quarantine = write_batch(
         c.flagged.where(bad).selectExpr(*(f"`{col}`" for col in bronze_cols), FAILED,
                                         f"{r.contract.version} AS _contract_version"),
-        table(source, "quarantine", r.dataset), batch_id, force=force, txn_version=txn)
+        table(source, "quarantine", r.dataset), batch_id, force=force, txn_version=txn,
+        rows=r.counts.rows_quarantined)
     return replace(r, silver=silver, quarantine=quarantine)
 
 
@@ -253,7 +261,7 @@ def _record(spark: SparkSession, source: str, results: list[DatasetValidation],
     for meta_table, rows in ((BATCH_COUNTS, counts), (ANOMALIES, reports)):
         schema = delta_table(spark, meta_table).toDF().schema
         write_batch(spark.createDataFrame(rows, schema=schema), meta_table, batch_id, where=where,
-                    force=force, txn_version=txn)
+                    force=force, txn_version=txn, rows=len(rows))
 
 
 def _anomaly_row(a: Anomaly) -> tuple:
