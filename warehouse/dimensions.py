@@ -30,13 +30,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# A MERGE that closes a few versions marks their rows deleted in a deletion vector and writes
+# the new rows; without it, every file holding a changed key is copied whole.
+PROPERTIES = {"delta.enableDeletionVectors": "true"}
+
 
 @dataclass(frozen=True)
 class Applied:
-    """What one batch did to a model: its outcome and the SQL that ran (for column lineage)."""
+    """What one batch did to a model: its outcome, the SQL that ran (for column lineage) and,
+    for an SCD 2 snapshot, the date of the versions it opened (None: it opened none)."""
 
     outcome: str
     sql: tuple[str, ...] = ()
+    opened: datetime | None = None
 
 
 def create_dimension(spark: SparkSession, dim: Dimension, info: SelectInfo) -> None:
@@ -49,7 +55,7 @@ def create_dimension(spark: SparkSession, dim: Dimension, info: SelectInfo) -> N
     create_table(spark, dim.table, ", ".join(cols) + ", " + meta.META_DDL,
                  comment=dim.description or f"SCD {dim.scd} dimension on {', '.join(dim.key)}, "
                                             f"from {dim.from_}",
-                 checks=meta.CHECKS)
+                 checks=meta.CHECKS, properties=PROPERTIES)
 
 
 def batch_select(info: SelectInfo, table: str, batch_id: str) -> str:
@@ -76,12 +82,16 @@ def apply_batch(spark: SparkSession, dim: Dimension, info: SelectInfo, pending: 
     else:
         sql = meta.changes_merge(dim, select, **kwargs)
     with idempotent_dml(spark, f"{dim.table}:{pending.batch_id}:{pending.rows_valid}"):
-        spark.sql(sql)
-    return Applied("loaded", (sql,))
+        counts = spark.sql(sql).first()  # MERGE's row counts (no row: Delta skipped a repeat)
+    inserted = counts is not None and counts["num_inserted_rows"] > 0
+    snapshot2 = dim.scd == 2 and dim.input == "snapshot"
+    return Applied("loaded", (sql,), effective if snapshot2 and inserted else None)
 
 
 def latest_snapshot(spark: SparkSession, dim: Dimension) -> datetime | None:
-    """The effective time of the newest snapshot applied to ``dim`` (None: none yet)."""
+    """The effective time of the newest snapshot applied to ``dim`` (None: none yet). A load
+    reads it once per model: a snapshot MERGE only opens versions at its own date, so after each
+    batch it is the later of this and the batch's :attr:`Applied.opened`."""
     if dim.scd != 2 or dim.input != "snapshot":
         return None
     row = spark.sql(f"SELECT max(valid_from) AS m FROM {dim.table} WHERE NOT is_inferred").first()
@@ -102,7 +112,9 @@ def _protected(spark: SparkSession, dim: Dimension, info: SelectInfo,
     select = substitute(info.tree, {dim.input_table: f"SELECT * FROM {quarantine} WHERE "
                                                      f"_batch_id = {batch(pending.batch_id)}"})
     unusable = " OR ".join(f"q.{ident(k)} IS NULL" for k in dim.key)
-    if spark.sql(f"SELECT count(1) AS n FROM ({select}) AS q WHERE {unusable}").first()["n"]:
+    quarantined = pending.rows_in > pending.rows_valid  # else no row to look at
+    if quarantined and spark.sql(f"SELECT count(1) AS n FROM ({select}) AS q WHERE "
+                                 f"{unusable}").first()["n"]:
         log.warning("%s: batch %s quarantined rows without a usable key; no member is taken as "
                     "deleted from this batch", dim.table, pending.batch_id)
         return None

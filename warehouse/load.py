@@ -108,8 +108,8 @@ def _load_model(spark: SparkSession, catalog: ModelCatalog, name: str, recorded_
             if isinstance(model, Dimension):
                 applied = dimensions.apply_batch(spark, model, info, pending,
                                                  recorded_at=recorded_at, latest_snapshot=latest)
-                if applied.outcome == "loaded" and model.input == "snapshot":
-                    latest = dimensions.latest_snapshot(spark, model)
+                if applied.opened is not None and (latest is None or applied.opened > latest):
+                    latest = applied.opened
             else:
                 applied, dim_sql = facts.apply_batch(spark, model, info, output, dims, pending,
                                                      driving, recorded_at=recorded_at)

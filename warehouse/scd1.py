@@ -1,7 +1,8 @@
 """SCD type 1: one row per member, overwritten when it changes, flagged when it is deleted.
 
 A snapshot batch upserts every member it holds and (``deletes: invalidate``) flags
-``is_deleted`` on members it lacks, except members whose row validation quarantined. A changes
+``is_deleted`` on members it lacks, except members whose row validation quarantined; only the
+members that change are rows of the MERGE's source. A changes
 batch applies each key's latest change of the batch; a ``deleted_when`` row flags the member.
 The surrogate key is ``xxhash64(key...)``, so an inferred member keeps its key when filled in.
 """
@@ -40,28 +41,39 @@ def _insert(dim: Dimension, r: str, b: str, deleted: str) -> str:
 
 def snapshot_merge(dim: Dimension, select: str, protected: str | None, *, effective: datetime,
                    recorded: datetime, batch_id: str) -> str:
+    """The MERGE applying one snapshot batch: the snapshot is compared with the members by row
+    hash in one full outer join, and only the members to ``insert``, ``update`` or flag as
+    ``delete`` become source rows (see :func:`warehouse.scd2.snapshot_merge`)."""
     k, tr = list(dim.key), list(dim.tracked)
     r, b = ts(recorded), batch(batch_id)
     deletes = dim.deletes if protected is not None else "ignore"
     ctes = [f"snapshot AS (SELECT {columns(k)}, {columns(tr)}, {row_hash(tr)} AS row_hash "
-            f"FROM ({select}) AS src)"]
-    parts = ["SELECT 'upsert' AS _action, snapshot.* FROM snapshot"]
+            f"FROM ({select}) AS src)",
+            f"members AS (SELECT {columns(k)}, row_hash, is_deleted, is_inferred "
+            f"FROM {dim.table})"]
+    joins = f"snapshot AS s FULL OUTER JOIN members AS c ON {equal(k, 's', 'c')}"
+    gone = "NULL"
     if deletes != "ignore":
         ctes.append(f"protected AS (SELECT DISTINCT {columns(k, 'q.')} FROM ({protected}) AS q "
-                    f"LEFT ANTI JOIN snapshot AS s ON {equal(k, 'q', 's')})")
-        parts.append(f"SELECT 'keep' AS _action, {columns(k)}, "
-                     + ", ".join(f"NULL AS {ident(c)}" for c in tr)
-                     + ", NULL AS row_hash FROM protected")
+                    "WHERE " + " AND ".join(f"q.{ident(c)} IS NOT NULL" for c in k) + ")")
+        joins += f" LEFT JOIN protected AS p ON {equal(k, 'c', 'p')}"
+        gone = (f"CASE WHEN c.is_deleted OR c.is_inferred OR p.{ident(k[0])} IS NOT NULL "
+                "THEN NULL ELSE 'delete' END")
+    action = (f"CASE WHEN c.row_hash IS NULL THEN 'insert' WHEN s.row_hash IS NULL THEN {gone} "
+              "WHEN c.row_hash <> s.row_hash OR c.is_deleted OR c.is_inferred THEN 'update' "
+              "END AS _action")
+    ctes.append("changed AS (SELECT " + ", ".join(
+        f"coalesce(s.{ident(c)}, c.{ident(c)}) AS {ident('_k_' + c)}" for c in k)
+        + f", {columns([*k, *tr], 's.')}, s.row_hash, {action} FROM {joins})")
+    on = " AND ".join(f"t.{ident(c)} = s.{ident('_k_' + c)}" for c in k)
     clauses = [
-        "WHEN MATCHED AND s._action = 'upsert' AND (t.row_hash <> s.row_hash OR t.is_deleted "
-        f"OR t.is_inferred) THEN {_update(dim, r, b, 'false')}",
-        f"WHEN NOT MATCHED AND s._action = 'upsert' THEN {_insert(dim, r, b, 'false')}",
+        f"WHEN MATCHED AND s._action = 'update' THEN {_update(dim, r, b, 'false')}",
+        "WHEN MATCHED AND s._action = 'delete' THEN UPDATE SET is_deleted = true, "
+        f"recorded_at = {r}, _batch_id = {b}",
+        f"WHEN NOT MATCHED AND s._action = 'insert' THEN {_insert(dim, r, b, 'false')}",
     ]
-    if deletes != "ignore":
-        clauses.append("WHEN NOT MATCHED BY SOURCE AND NOT t.is_deleted AND NOT t.is_inferred "
-                       f"THEN UPDATE SET is_deleted = true, recorded_at = {r}, _batch_id = {b}")
-    return (f"MERGE INTO {dim.table} AS t USING (WITH {', '.join(ctes)} "
-            + " UNION ALL ".join(parts) + f") AS s ON {equal(k, 't', 's')} " + " ".join(clauses))
+    return (f"MERGE INTO {dim.table} AS t USING (WITH {', '.join(ctes)} SELECT * FROM changed "
+            f"WHERE _action IS NOT NULL) AS s ON {on} " + " ".join(clauses))
 
 
 def changes_merge(dim: Dimension, select: str, *, effective: datetime, recorded: datetime,

@@ -21,6 +21,12 @@ of a key are put in time order after its current version, a change repeating the
 it is dropped, each version ends where the next begins; a change no later than the current
 version is stale and dropped; ``deleted_when`` rows end the key (``invalidate``) or open a deleted
 version (``new_record``).
+
+**Cost follows the changed keys.** Each MERGE's source holds only the rows that change the
+dimension (a snapshot is compared with the current versions by row hash first; a batch of
+changes reads the current versions of its own keys only), deletes are rows of that source rather
+than ``WHEN NOT MATCHED BY SOURCE`` (which joins every target row), and dimension tables keep
+deletion vectors, so closing a version marks one row instead of copying its file.
 """
 
 from __future__ import annotations
@@ -50,63 +56,73 @@ def snapshot_merge(dim: Dimension, select: str, protected: str | None, *, effect
                    recorded: datetime, batch_id: str) -> str:
     """The MERGE applying one snapshot batch (``select``: the dimension's SELECT over the batch;
     ``protected``: the same SELECT over the batch's quarantined rows, or None when the batch
-    infers no deletes)."""
+    infers no deletes).
+
+    The snapshot is compared with the current versions in one full outer join on the key (the
+    current side reads only the key, the row hash and the flags), and only what changed becomes
+    a source row, with the action it takes: ``fill`` an inferred member, ``correct`` a version
+    opened at the same date, ``close`` a version (changed or deleted) and ``new``/``open``/
+    ``open_deleted`` a version. So the MERGE joins the target with the changed keys only, and a
+    delete is a row of the source, not a ``WHEN NOT MATCHED BY SOURCE`` clause (which would have
+    the MERGE join every target row).
+    """
     k, tr = list(dim.key), list(dim.tracked)
     e, r, b = ts(effective), ts(recorded), batch(batch_id)
-    mk = ", ".join(f"{ident(c)} AS {ident('_k_' + c)}" for c in k)
-    nulls = ", ".join(f"NULL AS {ident('_k_' + c)}" for c in k)
-    tracked_nulls = ", ".join(f"NULL AS {ident(c)}" for c in tr)
     deletes = dim.deletes if protected is not None else "ignore"
+    copies = deletes == "new_record"  # a deleted version copies the values of the one it ends
     ctes = [
         f"snapshot AS (SELECT {columns(k)}, {columns(tr)}, {row_hash(tr)} AS row_hash "
         f"FROM ({select}) AS src)",
-        f"current AS (SELECT * FROM {dim.table} WHERE is_current)",
-        f"opened AS (SELECT s.* FROM snapshot AS s JOIN current AS c ON {equal(k, 'c', 's')} "
-        f"WHERE NOT c.is_inferred AND c.valid_from < {e} "
-        "AND (c.row_hash <> s.row_hash OR c.is_deleted))",
+        f"current AS (SELECT {columns(k)}, {columns(tr) + ', ' if copies else ''}row_hash, "
+        f"valid_from, is_deleted, is_inferred FROM {dim.table} WHERE is_current)",
     ]
-    parts = [f"SELECT 'upsert' AS _action, {mk}, snapshot.* FROM snapshot",
-             f"SELECT 'open' AS _action, {nulls}, opened.* FROM opened"]
+    joins = f"snapshot AS s FULL OUTER JOIN current AS c ON {equal(k, 's', 'c')}"
+    gone = "array()"
     if deletes != "ignore":
-        ctes.append(
-            f"protected AS (SELECT DISTINCT {columns(k, 'q.')} FROM ({protected}) AS q "
-            f"LEFT ANTI JOIN snapshot AS s ON {equal(k, 'q', 's')} WHERE "
-            + " AND ".join(f"q.{ident(c)} IS NOT NULL" for c in k) + ")")
-        parts.append(f"SELECT 'keep' AS _action, {mk}, {columns(k)}, {tracked_nulls}, "
-                     "NULL AS row_hash FROM protected")
-    if deletes == "new_record":
-        ctes.append(
-            f"gone AS (SELECT {columns(k, 'c.')}, {columns(tr, 'c.')}, c.row_hash FROM current AS c "
-            f"LEFT ANTI JOIN snapshot AS s ON {equal(k, 'c', 's')} "
-            f"LEFT ANTI JOIN protected AS p ON {equal(k, 'c', 'p')} "
-            "WHERE NOT c.is_deleted AND NOT c.is_inferred)")
-        parts.append(f"SELECT 'open_deleted' AS _action, {nulls}, gone.* FROM gone")
+        ctes.append(f"protected AS (SELECT DISTINCT {columns(k, 'q.')} FROM ({protected}) AS q "
+                    "WHERE " + " AND ".join(f"q.{ident(c)} IS NOT NULL" for c in k) + ")")
+        joins += f" LEFT JOIN protected AS p ON {equal(k, 'c', 'p')}"
+        ends = "'close', 'open_deleted'" if copies else "'close'"
+        gone = (f"CASE WHEN c.is_deleted OR c.is_inferred OR p.{ident(k[0])} IS NOT NULL "
+                f"THEN array() ELSE array({ends}) END")
+    action = ("explode(CASE WHEN c.valid_from IS NULL THEN array('new') "
+              f"WHEN s.row_hash IS NULL THEN {gone} "
+              "WHEN c.is_inferred THEN array('fill') "
+              "WHEN c.row_hash = s.row_hash AND NOT c.is_deleted THEN array() "
+              f"WHEN c.valid_from = {e} THEN array('correct') "
+              f"WHEN c.valid_from < {e} THEN array('close', 'open') ELSE array() END) AS _action")
+    kept = [*k, *tr, "row_hash"]  # the snapshot's values: a new version's
+    old = [f"_old_{c}" for c in kept] if copies else []  # the current one's: a deleted version's
+    picked = [f"s.{ident(c)}" for c in kept]
+    picked += [f"c.{ident(c)} AS {ident(o)}" for c, o in zip(kept, old, strict=False)]
+    ctes.append("changed AS (SELECT " + ", ".join(
+        f"coalesce(s.{ident(c)}, c.{ident(c)}) AS {ident('_k_' + c)}" for c in k)
+        + f", {', '.join(picked)}, {action} FROM {joins})")
+    matched = ", ".join(f"CASE WHEN _action IN ('fill', 'correct', 'close') THEN "
+                        f"{ident('_k_' + c)} END AS {ident('_k_' + c)}" for c in k)
+    source = f"SELECT _action, {matched}, {columns([*kept, *old])} FROM changed"
     on = " AND ".join(f"t.{ident(c)} = s.{ident('_k_' + c)}" for c in k)
     fill = ", ".join(f"{ident(c)} = s.{ident(c)}" for c in tr)
-    values = lambda deleted: ", ".join([  # noqa: E731
-        surrogate(k, "s", e), *(f"s.{ident(c)}" for c in [*k, *tr]), "s.row_hash", e, "NULL",
-        "true", deleted, "false", r, b])
+
+    def insert(names: list[str], deleted: str) -> str:
+        return (f"INSERT ({columns(_inserted(dim))}) VALUES ("
+                + ", ".join([surrogate(names[:len(k)], "s", e), columns(names, "s."), e, "NULL",
+                             "true", deleted, "false", r, b]) + ")")
+
     clauses = [
-        f"WHEN MATCHED AND s._action = 'upsert' AND t.is_inferred THEN UPDATE SET {fill}, "
-        f"row_hash = s.row_hash, is_inferred = false, recorded_at = {r}, _batch_id = {b}",
-        f"WHEN MATCHED AND s._action = 'upsert' AND t.valid_from = {e} AND "
-        f"(t.row_hash <> s.row_hash OR t.is_deleted) THEN UPDATE SET {fill}, "
+        f"WHEN MATCHED AND s._action = 'fill' THEN UPDATE SET {fill}, row_hash = s.row_hash, "
+        f"is_inferred = false, recorded_at = {r}, _batch_id = {b}",
+        f"WHEN MATCHED AND s._action = 'correct' THEN UPDATE SET {fill}, "
         f"row_hash = s.row_hash, is_deleted = false, recorded_at = {r}, _batch_id = {b}",
-        f"WHEN MATCHED AND s._action = 'upsert' AND t.valid_from < {e} AND "
-        f"(t.row_hash <> s.row_hash OR t.is_deleted) THEN UPDATE SET valid_to = {e}, "
+        f"WHEN MATCHED AND s._action = 'close' THEN UPDATE SET valid_to = {e}, "
         "is_current = false",
-        f"WHEN NOT MATCHED AND s._action IN ('upsert', 'open') THEN INSERT "
-        f"({columns(_inserted(dim))}) VALUES ({values('false')})",
+        f"WHEN NOT MATCHED AND s._action IN ('new', 'open') THEN {insert(kept, 'false')}",
     ]
-    if deletes == "new_record":
-        clauses.append(f"WHEN NOT MATCHED AND s._action = 'open_deleted' THEN INSERT "
-                       f"({columns(_inserted(dim))}) VALUES ({values('true')})")
-    if deletes != "ignore":
-        clauses.append(f"WHEN NOT MATCHED BY SOURCE AND t.is_current AND NOT t.is_deleted AND "
-                       f"NOT t.is_inferred THEN UPDATE SET valid_to = {e}, is_current = false")
-    return (f"MERGE INTO {dim.table} AS t USING (WITH {', '.join(ctes)} "
-            + " UNION ALL ".join(parts) + f") AS s ON t.is_current AND {on} "
-            + " ".join(clauses))
+    if copies:
+        clauses.append(f"WHEN NOT MATCHED AND s._action = 'open_deleted' THEN "
+                       f"{insert(old, 'true')}")
+    return (f"MERGE INTO {dim.table} AS t USING (WITH {', '.join(ctes)} {source}) AS s "
+            f"ON t.is_current AND {on} " + " ".join(clauses))
 
 
 def changes_merge(dim: Dimension, select: str, *, effective: datetime, recorded: datetime,
@@ -125,7 +141,11 @@ def changes_merge(dim: Dimension, select: str, *, effective: datetime, recorded:
         f"{changed_at} AS _changed_at, {deleted} AS _deleted, {row_hash(tr, 'src')} AS row_hash "
         f"FROM ({select}) AS src)",
         f"changes AS (SELECT * FROM raw_changes{keep_deleted})",
-        f"current AS (SELECT * FROM {dim.table} WHERE is_current)",
+        # only the current versions of the keys that changed: the rest of the dimension is not
+        # put in time order with anything
+        f"current AS (SELECT {columns([*k, *tr], 'd.')}, d.row_hash, d.valid_from, "
+        f"d.is_deleted, d.is_inferred FROM {dim.table} AS d LEFT SEMI JOIN changes AS ch ON "
+        f"{equal(k, 'd', 'ch')} WHERE d.is_current)",
         "timeline AS ("
         f"SELECT {columns(k, 'c.')}, {columns(tr, 'c.')}, c.valid_from AS _changed_at, "
         "c.is_deleted AS _deleted, c.row_hash, 'current' AS _kind, false AS _fills "
