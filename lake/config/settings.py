@@ -92,12 +92,22 @@ class Settings(BaseModel):
     project: Path | None = None
     jars_dir: Path = REPO_ROOT / ".jars"
     connections: dict[str, str] = {}
+    # analyst SQL: the database of unqualified table names, and rows shown unless asked for more
+    sql_database: str = "warehouse"
+    sql_row_limit: int = 1000
 
     @field_validator("shuffle_partitions")
     @classmethod
     def _positive(cls, value: int) -> int:
         if value < 1:
             raise ValueError("must be a positive integer, e.g. 4")
+        return value
+
+    @field_validator("sql_row_limit")
+    @classmethod
+    def _row_limit(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must be 0 (no limit) or a positive number of rows, e.g. 1000")
         return value
 
     @field_validator("spark_master")

@@ -40,6 +40,38 @@ def spark_session(settings: Settings, app: str, sources: list[str] = ()) -> Spar
     return spark
 
 
+def analyst_spark(settings: Settings, app: str) -> SparkSession:
+    """A Spark session for an analyst's command, without Spark's start-up chatter on the
+    terminal: the JVM's own output goes to ``<home>/logs/lakehouse-<app>.log``."""
+    from lake.platform.session import get_session
+
+    log = settings.home / "logs" / f"lakehouse-{app}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with jvm_output_to(log):
+        return get_session(settings, app_name=f"lakehouse-{app}")
+
+
+@contextmanager
+def jvm_output_to(path: os.PathLike[str]) -> Iterator[None]:
+    """Processes started inside the block (Spark's JVM) write their standard output and error
+    to ``path``; this process's own streams are back as they were when the block ends."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+    try:
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for f in (fd, *saved):
+            os.close(f)
+
+
 def print_json(payload: Any) -> None:
     print(json.dumps(payload, indent=2, default=str))
 

@@ -9,27 +9,48 @@ from typing import Any
 def add_parser(sub: Any) -> None:
     sql = sub.add_parser("sql", help="run one read-only query against the catalog",
                          description="Parse a query with sqlglot in --dialect, refuse anything "
-                                     "but one read-only query, transpile it to Spark SQL and "
-                                     "run it.",
-                         epilog='example: lakehouse sql --dialect snowflake "SELECT customer_id, '
-                                "IFF(is_current, 'now', 'before') FROM warehouse.dim_customer "
-                                'LIMIT 5"')
+                                     "but one read-only query, transpile it to Spark SQL, check "
+                                     "Spark's plan and run it. Unqualified table names are in "
+                                     "--database. SHOW DATABASES, SHOW TABLES [IN db] and "
+                                     "DESCRIBE table list the catalog.",
+                         epilog='examples: lakehouse sql "SELECT * FROM dim_customer"; '
+                                'lakehouse sql --dialect snowflake "SELECT customer_id, '
+                                "IFF(is_current, 'now', 'before') FROM dim_customer\"; "
+                                'lakehouse sql --database retail_silver "SHOW TABLES"')
     sql.add_argument("query", help='e.g. "SELECT * FROM warehouse.dim_customer LIMIT 5"')
     sql.add_argument("--dialect", default="spark",
                      help="SQL dialect of the query: snowflake, postgres, bigquery, tsql, ... "
                           "(default spark)")
+    sql.add_argument("--database", default=None,
+                     help="database of unqualified table names (default: the "
+                          "LAKEHOUSE_SQL_DATABASE setting, warehouse)")
     sql.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    sql.add_argument("--limit", type=int, default=None, help="return at most N rows")
+    sql.add_argument("--limit", type=int, default=None,
+                     help="return at most N rows; 0 for all (default: the "
+                          "LAKEHOUSE_SQL_ROW_LIMIT setting, 1000)")
     sql.set_defaults(func=cmd_sql)
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
     from lake.config.settings import load_settings
-    from lake.platform.session import get_session
-    from warehouse.sql.analyst import format_result, run_query, to_spark_sql
+    from lakehouse.cli.context import analyst_spark, progress
+    from warehouse.sql.analyst import format_result, prepare, run_query
 
-    to_spark_sql(args.query, args.dialect)  # refuse before paying for a Spark session
-    spark = get_session(load_settings(), app_name="lakehouse-sql")
-    result = run_query(spark, args.query, args.dialect, limit=args.limit)
-    print(format_result(result, args.format))
+    settings = load_settings()
+    prepare(args.query, args.dialect)  # refuse before paying for a Spark session
+    limit = settings.sql_row_limit if args.limit is None else args.limit
+    if limit < 0:
+        from lake.errors import SqlError
+
+        raise SqlError(f"--limit must be 0 (all rows) or a positive number, got {limit}")
+    spark = analyst_spark(settings, "sql")
+    from lake.platform.catalog import ensure_databases
+
+    ensure_databases(spark, settings)  # warehouse and meta, so a first query has a database
+    result = run_query(spark, args.query, args.dialect, limit=limit or None,
+                       database=args.database or settings.sql_database)
+    print(format_result(result, args.format), end="" if args.format != "json" else "\n")
+    if result.truncated:
+        progress(f"(showing the first {limit} rows; the query returned more: --limit N shows N, "
+                 "--limit 0 shows all, LAKEHOUSE_SQL_ROW_LIMIT sets the default)")
     return 0

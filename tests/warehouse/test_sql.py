@@ -227,17 +227,30 @@ def test_unknown_table_names_it_and_lists_the_tables_of_its_database(spark, orde
     message = str(info.value)
     # The closest name comes first, whatever else other tests left in the catalog.
     assert message.startswith(f"unknown table warehouse.sql_test_ordrs (did you mean {orders}")
-    listed = message.split("; tables in warehouse: ")[1].split(", ")
+    listed = message.split("; tables in warehouse: ")[1].split("; ")[0].split(", ")
     assert orders in listed
     assert all(t.startswith("warehouse.") for t in listed)
 
 
-def test_unknown_table_in_unknown_database_lists_every_known_table(spark, orders):
+def test_unqualified_names_are_in_the_session_database(spark, orders):
+    assert len(run_query(spark, "SELECT * FROM sql_test_orders").rows) == len(ORDERS)
     with pytest.raises(SqlError) as info:
-        run_query(spark, "SELECT * FROM sql_test_orders")
+        run_query(spark, "SELECT * FROM sql_test_orders", database="meta")
     message = str(info.value)
-    assert message.startswith(f"unknown table sql_test_orders (did you mean {orders}")
-    assert "; known tables: " in message
+    # the table of that name in another database is the first hint
+    assert message.startswith(f"unknown table sql_test_orders in database meta (did you mean "
+                              f"{orders}")
+    with pytest.raises(SqlError, match=r"^unknown database nowhere; databases: .*warehouse"):
+        run_query(spark, "SELECT 1", database="nowhere")
+    with pytest.raises(SqlError, match=r"^unknown database default; databases: "):
+        run_query(spark, "SELECT 1", database="default")
+
+
+def test_a_limited_result_says_it_was_cut(spark, orders):
+    result = run_query(spark, f"SELECT * FROM {orders}", limit=3)
+    assert len(result.rows) == 3 and result.truncated
+    result = run_query(spark, f"SELECT * FROM {orders}", limit=4)
+    assert len(result.rows) == 4 and not result.truncated
 
 
 def test_unknown_column_names_it_and_the_columns_in_scope(spark, orders):

@@ -10,6 +10,9 @@
    the warehouse; nothing runs before), runs it on a session with SQL on files off, and turns
    Spark's "table or column not found" errors into
    :class:`~lake.errors.SqlError` messages that name the missing object and what does exist.
+   Unqualified table names are in the session's database (``--database``, default
+   ``warehouse``). ``SHOW TABLES``/``DESCRIBE t`` and friends are answered from the catalog
+   (:mod:`warehouse.sql.browse`), never handed to Spark.
 3. :func:`format_result` renders a :class:`QueryResult` as an aligned table, CSV or JSON.
 
 The check works on sqlglot's syntax tree, not on keywords in the text, so ``SELECT 'drop table'``
@@ -35,6 +38,8 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError, UnsupportedError
 
 from lake.errors import SqlError
+from lake.platform.catalog import WAREHOUSE
+from warehouse.sql.browse import Browse, answer, check_database, list_tables, parse_browse
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -83,12 +88,29 @@ _DIALECT_ALIASES = {
 }  # fmt: skip
 
 
+MAX_QUERY_CHARS = 100_000
+"""Longest query text accepted (a query, not a data file)."""
+
+
 @dataclass(frozen=True)
 class QueryResult:
-    """What a query returned: column names in order, and rows as plain Python tuples."""
+    """What a query returned: column names in order, and rows as plain Python tuples;
+    ``truncated``: the query had more rows than the limit it ran with."""
 
     columns: list[str]
     rows: list[tuple]
+    truncated: bool = False
+
+
+def prepare(sql: str, dialect: str = "spark") -> str | Browse:
+    """What ``sql`` asks: a catalog question (``SHOW TABLES``, ``DESCRIBE t``: a
+    :class:`~warehouse.sql.browse.Browse`) or a checked read-only query as Spark SQL
+    (:func:`to_spark_sql`). Raises :class:`SqlError` for anything else."""
+    if isinstance(sql, str) and len(sql) > MAX_QUERY_CHARS:
+        raise SqlError(f"refused: the query is {len(sql):,} characters long; lakehouse sql takes "
+                       f"at most {MAX_QUERY_CHARS:,}")
+    question = parse_browse(sql) if isinstance(sql, str) else None
+    return question if question is not None else to_spark_sql(sql, dialect)
 
 
 def to_spark_sql(sql: str, dialect: str = "spark") -> str:
@@ -117,34 +139,47 @@ def to_spark_sql(sql: str, dialect: str = "spark") -> str:
 
 
 def run_query(
-    spark: SparkSession, sql: str, dialect: str = "spark", limit: int | None = None
+    spark: SparkSession, sql: str, dialect: str = "spark", limit: int | None = None,
+    database: str = WAREHOUSE,
 ) -> QueryResult:
-    """Transpile ``sql`` (see :func:`to_spark_sql`), run it on ``spark`` and collect the rows.
+    """Check and transpile ``sql`` (see :func:`prepare`), run it on ``spark`` and collect the rows.
 
-    ``limit`` caps how many rows are collected (``None``: all). Unknown tables and columns raise
+    ``limit`` caps how many rows are collected (``None``: all; the result says whether there were
+    more). Unqualified table names are in ``database``. ``SHOW``/``DESCRIBE`` are answered from
+    the catalog (:mod:`warehouse.sql.browse`). Unknown tables and columns raise
     :class:`SqlError` naming the object and what exists instead.
     """
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
         raise SqlError(f"limit must be a non-negative integer or None, got {limit!r}")
-    spark_sql = to_spark_sql(sql, dialect)
+    prepared = prepare(sql, dialect)
 
     from pyspark.errors import AnalysisException, PySparkException
 
     from warehouse.sql.plan_guard import analyst_session, checked_query
 
+    database = check_database(spark, database)
+    if isinstance(prepared, Browse):
+        return _capped_result(answer(spark, prepared, database), limit)
+    spark_sql = prepared
     try:
-        df = checked_query(analyst_session(spark), spark_sql)
+        df = checked_query(analyst_session(spark, database), spark_sql)
         if limit is not None:
-            df = df.limit(limit)
+            df = df.limit(limit + 1)  # one more: whether there were more
         columns = list(df.columns)
         rows = [tuple(_plain(value) for value in row) for row in df.collect()]
     except AnalysisException as err:
-        raise _analysis_error(spark, err, spark_sql) from err
+        raise _analysis_error(spark, err, spark_sql, database) from err
     except PySparkException as err:
         raise SqlError(
             f"Spark failed running the query: {_first_line(err)} (Spark SQL: {spark_sql})"
         ) from err
-    return QueryResult(columns=columns, rows=rows)
+    return _capped_result(QueryResult(columns=columns, rows=rows), limit)
+
+
+def _capped_result(result: QueryResult, limit: int | None) -> QueryResult:
+    if limit is None or len(result.rows) <= limit:
+        return result
+    return QueryResult(result.columns, result.rows[:limit], truncated=True)
 
 
 def format_result(result: QueryResult, fmt: str) -> str:
@@ -289,23 +324,31 @@ def _clean(err: Exception) -> str:
 # -- running ---------------------------------------------------------------------------------------
 
 
-def _analysis_error(spark: SparkSession, err: Exception, spark_sql: str) -> SqlError:
+def _analysis_error(spark: SparkSession, err: Exception, spark_sql: str,
+                    current: str = WAREHOUSE) -> SqlError:
     condition = _condition(err)
     params = _params(err)
     if condition.startswith("TABLE_OR_VIEW_NOT_FOUND"):
         name = _unquote(params.get("relationName", "")) or "?"
-        known = _catalog_tables(spark)
-        close = difflib.get_close_matches(name, known, n=3)
-        hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        database = name.rsplit(".", 1)[0] if "." in name else ""
-        same_db = [t for t in known if t.startswith(f"{database}.")]
+        database, _, table = name.rpartition(".")
+        database = database or current
+        tables = list_tables(spark)
+        known = [t.qualified for t in tables]
+        same_name = [t.qualified for t in tables if t.name.lower() == table.lower()]
+        close = same_name or difflib.get_close_matches(f"{database}.{table}", known, n=3)
+        hint = f" (did you mean {', '.join(close[:5])}?)" if close else ""
+        same_db = [t.qualified for t in tables if t.database == database.lower()]
+        where = f"{name}" if "." in name else f"{name} in database {database}"
         if same_db:
-            return SqlError(f"unknown table {name}{hint}; tables in {database}: {_capped(same_db)}")
-        return SqlError(f"unknown table {name}{hint}; known tables: {_capped(known) or 'none'}")
+            return SqlError(f"unknown table {where}{hint}; tables in {database}: {_capped(same_db)}"
+                            "; `lakehouse tables` lists every table")
+        return SqlError(f"unknown table {where}{hint}; known tables: {_capped(known) or 'none'}")
     if condition.startswith("SCHEMA_NOT_FOUND"):
         name = _unquote(params.get("schemaName", "")) or "?"
+        from warehouse.sql.browse import readable_databases
+
         return SqlError(f"unknown database {name}; databases: "
-                        f"{', '.join(_catalog_databases(spark))}")
+                        f"{', '.join(readable_databases(spark))}")
     if condition.startswith("UNRESOLVED_COLUMN"):
         name = _unquote(params.get("objectName", "")) or "?"
         proposal = _unquote(params.get("proposal", ""))
@@ -315,19 +358,6 @@ def _analysis_error(spark: SparkSession, err: Exception, spark_sql: str) -> SqlE
         name = _unquote(params.get("routineName", "")) or "?"
         return SqlError(f"unknown function {name} in Spark SQL (Spark SQL: {spark_sql})")
     return SqlError(f"Spark cannot run the query: {_first_line(err)} (Spark SQL: {spark_sql})")
-
-
-def _catalog_databases(spark: SparkSession) -> list[str]:
-    """The lake's and warehouse's databases (every one but Spark's ``default``)."""
-    return sorted(d.name for d in spark.catalog.listDatabases() if d.name != "default")
-
-
-def _catalog_tables(spark: SparkSession) -> list[str]:
-    tables: list[str] = []
-    for db in _catalog_databases(spark):
-        names = (t.name for t in spark.catalog.listTables(db) if not t.isTemporary)
-        tables += sorted(f"{db}.{name}" for name in names)
-    return tables
 
 
 def _condition(err: Exception) -> str:

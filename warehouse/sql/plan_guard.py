@@ -72,11 +72,17 @@ def readable_database(name: str) -> bool:
     return name in (WAREHOUSE, META) or bool(_ZONE_DATABASE.match(name))
 
 
-def analyst_session(spark: SparkSession) -> SparkSession:
+def analyst_session(spark: SparkSession, database: str | None = None) -> SparkSession:
     """A session for analyst queries: the same application and catalog, its own settings, with
-    SQL on files (``csv.`/path```) off."""
+    SQL on files (``csv.`/path```) off, and ``database`` (checked readable) as the database of
+    unqualified table names."""
     session = spark.newSession()
     session.conf.set("spark.sql.runSQLOnFiles", "false")
+    if database is not None:
+        if not readable_database(database):
+            raise SqlError(f"refused: database {database} is not one of the lake's zone "
+                           "databases, warehouse or meta")
+        session.catalog.setCurrentDatabase(database)
     return session
 
 
