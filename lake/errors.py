@@ -25,3 +25,7 @@ class SchemaEvolutionError(LakehouseError):
 
 class SqlError(LakehouseError):
     """An analyst's query cannot be run: not read-only, unparsable, or unknown objects."""
+
+
+class MetastoreError(LakehouseError):
+    """The catalog's metastore database cannot be reached or its server does not start."""

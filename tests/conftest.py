@@ -7,6 +7,19 @@ import pytest
 from lake.config.settings import Settings, load_settings
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _metastore_servers_stopped(tmp_path_factory):
+    """Every Spark session starts its home's Derby metastore server (a detached JVM); at the end
+    of the run, stop those of every home under this run's temporary folder (the shared
+    session's, and those of `lakehouse` commands the tests ran in subprocesses)."""
+    yield
+    from lake.platform import metastore
+
+    base = tmp_path_factory.getbasetemp()
+    for state in base.rglob(metastore.state_file(base).name):
+        metastore.stop_server(load_settings(env={}, home=state.parent))
+
+
 @pytest.fixture(scope="session")
 def session_settings(tmp_path_factory) -> Settings:
     """Settings for the shared Spark session: its own home, metastore and storage roots."""
@@ -16,7 +29,7 @@ def session_settings(tmp_path_factory) -> Settings:
 
 @pytest.fixture(scope="session")
 def spark(session_settings):
-    """One Spark session (Delta, Hive catalog on Derby) for the whole test run."""
+    """One Spark session (Delta, Hive catalog on the home's Derby server) for the whole test run."""
     from lake.platform.catalog import ensure_databases
     from lake.platform.session import get_session
 

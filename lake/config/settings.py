@@ -21,7 +21,7 @@ from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lake.errors import ConfigError
 
@@ -82,7 +82,11 @@ class Settings(BaseModel):
     # as on a cluster); "auto": in_process for a local master, spark_submit otherwise
     spark_tasks: Literal["auto", "in_process", "spark_submit"] = "auto"
     shuffle_partitions: int = 4
+    # the Hive metastore's database: empty = Derby's network server under the home, started on
+    # demand (lake.platform.metastore); else a PostgreSQL or MySQL/MariaDB JDBC URL
     metastore_url: str = ""
+    metastore_user: str = ""
+    metastore_password: str = Field("", repr=False)
     lineage_url: str = ""
     lineage_namespace: str = "lakehouse"
     lineage_transport: str = "store"
@@ -124,6 +128,19 @@ class Settings(BaseModel):
             parse_connection(name, url)
         return value
 
+    @field_validator("metastore_url")
+    @classmethod
+    def _metastore(cls, value: str) -> str:
+        if value and not value.startswith(("jdbc:derby:", "jdbc:postgresql:", "jdbc:mysql:",
+                                           "jdbc:mariadb:", "postgresql://", "postgres://",
+                                           "mysql://", "mariadb://")):
+            raise ValueError("must be a PostgreSQL or MySQL/MariaDB database, e.g. "
+                             "jdbc:postgresql://HOST:5432/metastore or postgresql://USER:PASSWORD@"
+                             "HOST:5432/metastore (or unset: Derby's server under LAKEHOUSE_HOME)")
+        if value and "://" in value and not value.startswith("jdbc:"):
+            parse_connection("metastore", value)
+        return value
+
     @field_validator("lineage_transport")
     @classmethod
     def _transport(cls, value: str) -> str:
@@ -140,7 +157,6 @@ class Settings(BaseModel):
             "landing_root": str(home / "landing"),
             "lake_root": str(home / "lake"),
             "warehouse_root": str(home / "warehouse"),
-            "metastore_url": f"jdbc:derby:;databaseName={home / 'metastore_db'};create=true",
             "lineage_url": f"sqlite:///{home / 'lineage.db'}",
             "airflow_home": home / "airflow",
         }

@@ -4,15 +4,21 @@
 does), so tests, jobs and notebooks share one recipe. Jars come from the folder ``make jars``
 resolved (``spark.jars``); only where that folder is empty does it fall back to
 ``spark.jars.packages`` (which downloads, so it needs Maven Central).
+
+The catalog's metastore is a database several processes share (:mod:`lake.platform.metastore`):
+by default Derby's network server under the home, which :func:`configure` starts when it is not
+running, since the connection URL carries its port.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lake.config.settings import Settings
+from lake.platform import metastore
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -24,7 +30,9 @@ LOG4J_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
 
 
 def spark_conf(settings: Settings, *, short_lived: bool = False) -> dict[str, str]:
-    """Every Spark setting the platform needs, as plain strings (also used for spark-submit).
+    """Every Spark setting the platform needs, as plain strings (also used for spark-submit),
+    but the default metastore's connection URL, which :func:`configure` adds (the port of the
+    home's Derby server is known once it runs; a job under spark-submit adds it in its session).
 
     ``short_lived``: one job per JVM (a spark-submit of a local task), tuned for start-up."""
     conf = {
@@ -32,13 +40,12 @@ def spark_conf(settings: Settings, *, short_lived: bool = False) -> dict[str, st
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         "spark.sql.catalogImplementation": "hive",
         "spark.sql.warehouse.dir": settings.warehouse_root,
-        "spark.hadoop.javax.jdo.option.ConnectionURL": settings.metastore_url,
-        "spark.hadoop.datanucleus.schema.autoCreateAll": "true",
-        "spark.hadoop.hive.metastore.schema.verification": "false",
+        **metastore.SCHEMA_CONF,
         # UTC in the JVM too: a database's timestamp without time zone is read in the JVM's zone
         "spark.driver.extraJavaOptions": (
-            f"-Dderby.system.home={settings.home} -Dlog4j2.configurationFile=file:{LOG4J_CONFIG} "
-            "-Duser.timezone=UTC"
+            f"-Dderby.system.home={settings.home} "
+            f"-Dderby.stream.error.file={metastore.log_files(settings.home)[0]} "
+            f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG} -Duser.timezone=UTC"
         ),
         "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
         "spark.sql.shuffle.partitions": str(settings.shuffle_partitions),
@@ -62,6 +69,13 @@ def spark_conf(settings: Settings, *, short_lived: bool = False) -> dict[str, st
             # run`) is faster with the JVM's defaults (2x on a warm day's validation).
             conf["spark.driver.extraJavaOptions"] += (
                 " -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m")
+    user_metastore = metastore.user_connection(settings)
+    conf.update(user_metastore.spark_conf() if user_metastore else
+                {"spark.hadoop.javax.jdo.option.ConnectionDriverName": metastore.CLIENT_DRIVER})
+    driver_jars = metastore.driver_class_path(settings)
+    if driver_jars:
+        # the metastore client's JDBC drivers: its classloader does not see spark.jars
+        conf["spark.driver.extraClassPath"] = os.pathsep.join(driver_jars)
     jars = settings.jar_paths()
     if jars:
         conf["spark.jars"] = ",".join(jars)
@@ -71,16 +85,17 @@ def spark_conf(settings: Settings, *, short_lived: bool = False) -> dict[str, st
 
 
 def configure(builder: SparkSession.Builder, settings: Settings) -> SparkSession.Builder:
-    """Return ``builder`` with the platform's Delta, catalog and jar settings applied."""
-    for key, value in spark_conf(settings).items():
+    """Return ``builder`` with the platform's Delta, catalog and jar settings applied (starting
+    the home's metastore server if the default metastore is in use and it is not running)."""
+    metastore.log_files(settings.home)[0].parent.mkdir(parents=True, exist_ok=True)
+    for key, value in {**spark_conf(settings), **metastore.connection(settings).spark_conf()}.items():
         builder = builder.config(key, value)
     return builder
 
 
 def get_session(settings: Settings, app_name: str = "lakehouse") -> SparkSession:
     """A session for ``settings`` (reuses the active one in the same process)."""
-    import os
-
+    from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
     if settings.spark_master.startswith("local"):
@@ -89,7 +104,16 @@ def get_session(settings: Settings, app_name: str = "lakehouse") -> SparkSession
     # pandas-on-Spark (imported by Great Expectations) asks for this before any session starts
     os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
     builder = SparkSession.builder.appName(app_name).master(settings.spark_master)
-    spark = configure(builder, settings).getOrCreate()
+    if SparkContext._active_spark_context is not None:  # as the builder itself checks
+        # the running session keeps its catalog: no metastore server to start for it
+        for key, value in spark_conf(settings).items():
+            builder = builder.config(key, value)
+        spark = builder.getOrCreate()
+    else:
+        with metastore.schema_created(settings) as creating:
+            spark = configure(builder, settings).getOrCreate()
+            if creating:  # alone: Hive creates the metastore's tables at its first use
+                spark.catalog.databaseExists("default")
     spark.sparkContext.setLogLevel("ERROR")
     # PySpark logs every analysis error it raises, with the JVM stack, before the caller can
     # handle it (an unknown table in `lakehouse sql` is a message, not a stack trace)
