@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lake.config.settings import Settings
+from lake.errors import MetastoreError
 from lake.platform import metastore
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def spark_conf(settings: Settings, *, short_lived: bool = False) -> dict[str, st
         **metastore.SCHEMA_CONF,
         # UTC in the JVM too: a database's timestamp without time zone is read in the JVM's zone
         "spark.driver.extraJavaOptions": (
-            f"-Dderby.system.home={settings.home} "
+            f"-Dderby.system.home={settings.home} -Dlakehouse.logs={settings.home / 'logs'} "
             f"-Dderby.stream.error.file={metastore.log_files(settings.home)[0]} "
             f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG} -Duser.timezone=UTC"
         ),
@@ -113,7 +114,8 @@ def get_session(settings: Settings, app_name: str = "lakehouse") -> SparkSession
         with metastore.schema_created(settings) as creating:
             spark = configure(builder, settings).getOrCreate()
             if creating:  # alone: Hive creates the metastore's tables at its first use
-                spark.catalog.databaseExists("default")
+                _open_catalog(spark, settings)
+        _open_catalog(spark, settings)
     spark.sparkContext.setLogLevel("ERROR")
     # PySpark logs every analysis error it raises, with the JVM stack, before the caller can
     # handle it (an unknown table in `lakehouse sql` is a message, not a stack trace)
@@ -121,3 +123,34 @@ def get_session(settings: Settings, app_name: str = "lakehouse") -> SparkSession
 
     logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     return spark
+
+
+def _open_catalog(spark: SparkSession, settings: Settings) -> None:
+    """Open the catalog now, so a metastore that cannot be reached is one clear error here
+    rather than Hive's "Unable to instantiate SessionHiveMetaStoreClient" at the first query."""
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
+    try:
+        spark.catalog.databaseExists("default")
+    except (PySparkException, Py4JError) as err:
+        user = metastore.user_connection(settings)
+        where = (f"LAKEHOUSE_METASTORE_URL={user.url.split('?')[0]}" if user
+                 else f"the Derby server of {settings.home}")
+        raise MetastoreError(
+            f"the catalog's metastore database ({where}) cannot be opened: "
+            f"{_root_cause(err)[:400]}; the metastore client's log is "
+            f"{settings.home / 'logs' / 'metastore-client.log'}") from err
+
+
+def _root_cause(err: Exception) -> str:
+    """The innermost JVM cause's message (the database's own words), else the error's first line."""
+    throwable = getattr(err, "java_exception", None) or getattr(err, "_origin", None)
+    message = ""
+    for _ in range(50):  # a cause chain, not a cycle
+        if throwable is None:
+            break
+        message = str(throwable.getMessage() or throwable.toString())
+        cause = throwable.getCause()
+        throwable = None if cause is None or cause.equals(throwable) else cause
+    return (message or str(err)).splitlines()[0]
