@@ -115,7 +115,8 @@ def get_session(settings: Settings, app_name: str = "lakehouse") -> SparkSession
             spark = configure(builder, settings).getOrCreate()
             if creating:  # alone: Hive creates the metastore's tables at its first use
                 _open_catalog(spark, settings)
-        _open_catalog(spark, settings)
+        if not creating:
+            _open_catalog(spark, settings)
     spark.sparkContext.setLogLevel("ERROR")
     # PySpark logs every analysis error it raises, with the JVM stack, before the caller can
     # handle it (an unknown table in `lakehouse sql` is a message, not a stack trace)

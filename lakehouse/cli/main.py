@@ -8,7 +8,7 @@ import sys
 
 COMMAND_GROUPS = ("init_cmd", "sources_cmd", "run_cmd", "status_cmd", "dags_cmd", "sql_cmd",
                   "catalog_cmd",
-                  "contract_cmd", "quality_cmd", "quarantine_cmd", "lineage_cmd")
+                  "contract_cmd", "quality_cmd", "quarantine_cmd", "lineage_cmd", "metastore_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:

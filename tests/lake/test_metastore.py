@@ -22,6 +22,7 @@ import pytest
 from lake.config.settings import load_settings
 from lake.errors import ConfigError
 from lake.platform import metastore
+from lakehouse.cli.main import main
 
 REPO = Path(__file__).resolve().parents[2]
 DERBY_TRACES = ("ERROR XJ040", "Another instance of Derby", "at org.apache.derby", "XSDB6",
@@ -99,7 +100,7 @@ def _derby_servers(home: Path) -> list[int]:
     return found
 
 
-def test_two_processes_starting_the_server_at_once_start_one(tmp_path):
+def test_two_processes_starting_the_server_at_once_start_one(tmp_path, monkeypatch, capsys):
     script = ("import json; from lake.config.settings import load_settings; "
               "from lake.platform import metastore; s = metastore.ensure_server(load_settings()); "
               "print(json.dumps([s.port, s.pid]))")
@@ -117,9 +118,18 @@ def test_two_processes_starting_the_server_at_once_start_one(tmp_path):
         running = metastore.running_server(settings)
         assert running is not None and running.url == (
             f"jdbc:derby://127.0.0.1:{port}/{tmp_path / 'metastore_db'};create=true")
+        monkeypatch.setenv("LAKEHOUSE_HOME", str(tmp_path))
+        capsys.readouterr()
+        assert main(["metastore", "status", "--format", "json"]) == 0
+        assert json.loads(capsys.readouterr().out)["server"] == {
+            "running": True, "url": running.url, "port": port, "pid": pid}
+        assert main(["metastore", "stop"]) == 0
+        assert capsys.readouterr().out == f"stopped the metastore server (pid {pid})\n"
     finally:
         metastore.stop_server(settings)
     assert _derby_servers(tmp_path) == []
+    assert main(["metastore", "status"]) == 0
+    assert "server: not running" in capsys.readouterr().out
     assert not metastore.ping(port) and metastore.running_server(settings) is None
     # a server that died is started again, on its old port (sessions keep their URL)
     crashed = metastore.ensure_server(settings)
