@@ -48,6 +48,8 @@ class JobArgs:
     environment: str | None = None
     dag: str | None = None
     models: tuple[str, ...] = ()
+    tables: tuple[str, ...] = ()
+    dry_run: bool = False
 
     @property
     def lineage_job(self) -> str:
@@ -171,8 +173,8 @@ def _with_parameters(common: dict, record: RunRecord) -> dict:
     return {**common, "parameters": {**common["parameters"], **record.parameters}}
 
 
-Body = Callable[[Any, Settings, Project, JobArgs, RunRecord], None]
-JOBS = ("land", "bronze", "validate", "load_warehouse")
+Body = Callable[[Any, Settings, Project, JobArgs, RunRecord], Any]
+JOBS = ("land", "bronze", "validate", "load_warehouse", "maintain")
 
 
 def execute(args: JobArgs, body: Body, parent: ParentRun | None = None) -> None:

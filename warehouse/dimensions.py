@@ -55,7 +55,13 @@ def create_dimension(spark: SparkSession, dim: Dimension, info: SelectInfo) -> N
     create_table(spark, dim.table, ", ".join(cols) + ", " + meta.META_DDL,
                  comment=dim.description or f"SCD {dim.scd} dimension on {', '.join(dim.key)}, "
                                             f"from {dim.from_}",
-                 checks=meta.CHECKS, properties=PROPERTIES)
+                 checks=meta.CHECKS, partition_by=_idents(dim.layout.partition_by),
+                 cluster_by=_idents(dim.layout.cluster_by),
+                 properties=PROPERTIES)
+
+
+def _idents(names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(ident(n) for n in names)
 
 
 def batch_select(info: SelectInfo, table: str, batch_id: str) -> str:

@@ -135,7 +135,9 @@ def create_fact(spark: SparkSession, fact: Fact, info: SelectInfo,
             f"{' NOT NULL' if f.name in fact.grain else ''}" for f in schema]
     cols += [f"{ident(sk_column(lk, dims[lk.dimension]))} BIGINT" for lk in fact.lookups]
     create_table(spark, fact.table, ", ".join(cols) + ", " + META_DDL,
-                 comment=fact.description or f"Facts at grain ({', '.join(fact.grain)})")
+                 comment=fact.description or f"Facts at grain ({', '.join(fact.grain)})",
+                 partition_by=tuple(ident(c) for c in fact.layout.partition_by),
+                 cluster_by=tuple(ident(c) for c in fact.layout.cluster_by))
     return output
 
 

@@ -70,6 +70,16 @@ class Defaults(BaseModel):
         return value
 
 
+class Maintenance(BaseModel):
+    """When the maintenance DAG compacts and vacuums the tables, and how far back time travel
+    must keep working (VACUUM never removes what a version inside the window reads)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schedule: str | None = "@daily"
+    time_travel_days: int = Field(default=30, ge=1, le=3650)
+
+
 class ProjectFile(BaseModel):
     """``lakehouse.yaml``."""
 
@@ -78,6 +88,7 @@ class ProjectFile(BaseModel):
     name: str
     description: str = ""
     defaults: Defaults = Defaults()
+    maintenance: Maintenance = Maintenance()
 
 
 @dataclass(frozen=True)

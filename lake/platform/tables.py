@@ -23,11 +23,15 @@ def comment_literal(text: str) -> str:
 
 def create_table(spark: SparkSession, table: str, ddl: str, *, comment: str = "",
                  checks: dict[str, str] | None = None, partition_by: tuple[str, ...] = (),
+                 cluster_by: tuple[str, ...] = (),
                  properties: dict[str, str] | None = None) -> bool:
-    """Create ``table`` with ``ddl`` and its CHECK constraints unless it exists; True if created."""
+    """Create ``table`` with ``ddl`` and its CHECK constraints unless it exists; True if created.
+    ``partition_by`` and ``cluster_by`` (Delta liquid clustering) name columns of ``ddl``."""
     if spark.catalog.tableExists(table):
         return False
     partition = f" PARTITIONED BY ({', '.join(partition_by)})" if partition_by else ""
+    if cluster_by:
+        partition = f" CLUSTER BY ({', '.join(cluster_by)})"
     props = (" TBLPROPERTIES (" + ", ".join(f"'{k}' = '{v}'" for k, v in properties.items())
              + ")") if properties else ""
     spark.sql(f"CREATE TABLE IF NOT EXISTS {table} ({ddl}) USING DELTA{partition}"

@@ -55,11 +55,11 @@ def test_dag_files_are_written_and_listed(project, tmp_path, capsys):
     capsys.readouterr()
     assert main(["dags", "sync", "--format", "json"]) == 0
     synced = json.loads(capsys.readouterr().out)
-    assert synced["files"] == ["ingest_example.py", "warehouse.py"]
+    assert synced["files"] == ["ingest_example.py", "lakehouse_maintenance.py", "warehouse.py"]
     assert synced["folder"] == str(tmp_path / "home" / "airflow" / "dags")
     assert main(["dags", "list", "--format", "json"]) == 0
     listed = {r["dag"]: r for r in json.loads(capsys.readouterr().out)}
-    assert set(listed) == {"ingest_example", "warehouse"}
+    assert set(listed) == {"ingest_example", "warehouse", "lakehouse_maintenance"}
     assert listed["ingest_example"]["tasks"] == 3
 
 

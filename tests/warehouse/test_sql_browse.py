@@ -84,8 +84,10 @@ def test_describe_of_an_unknown_table_names_tables_of_that_name(spark, people):
         run_query(spark, "DESCRIBE people")
 
 
-def test_the_tables_and_describe_commands(spark, people, capsys):
+def test_the_tables_and_describe_commands(spark, people, session_settings, monkeypatch, capsys):
     from lakehouse.cli.main import main
+
+    monkeypatch.setenv("LAKEHOUSE_HOME", str(session_settings.home))
 
     assert main(["tables", "--database", "brw_silver", "--format", "json"]) == 0
     listed = json.loads(capsys.readouterr().out)

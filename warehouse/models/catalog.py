@@ -167,7 +167,23 @@ def _check_dimension(dim: Dimension, project: Project, path: Path, known: set[st
     _need(info.columns, wanted, origin, "key, tracked and changed_at columns")
     if dim.deleted_when:
         _check_expression(dim.deleted_when, f"{origin}: deleted_when")
+    from warehouse import scd1, scd2
+
+    meta = scd2 if dim.scd == 2 else scd1
+    _check_layout(dim.layout, [dim.sk, *dim.key, *dim.tracked, *_ddl_names(meta.META_DDL)],
+                  origin)
     return info
+
+
+def _ddl_names(ddl: str) -> list[str]:
+    return [part.split()[0] for part in ddl.split(",")]
+
+
+def _check_layout(layout, columns: list[str], origin: str) -> None:
+    unknown = [c for c in layout.columns if c not in columns]
+    if unknown:
+        raise ConfigError(f"{origin}: layout: {', '.join(unknown)} is not a column of the table; "
+                          f"its columns: {', '.join(columns)}")
 
 
 def _check_expression(text: str, origin: str) -> None:
@@ -214,6 +230,11 @@ def _check_fact(fact: Fact, origin: str, known: set[str], dims: dict[str, Dimens
         if dims[lk.dimension].scd == 2 and not fact.event_time:
             raise ConfigError(f"{origin}: lookups of SCD 2 dimension {lk.dimension} need "
                               "event_time: the versions are looked up as of it")
+    from warehouse.facts import META_DDL, sk_column
+
+    _check_layout(fact.layout, [*info.columns, *(sk_column(lk, dims[lk.dimension])
+                                                  for lk in fact.lookups), *_ddl_names(META_DDL)],
+                  origin)
     return info
 
 

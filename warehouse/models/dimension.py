@@ -18,6 +18,7 @@ type 1), declared in ``warehouse/<name>.yaml``::
     deleted_when: "deleted_at IS NOT NULL"   # changes: the rows that mean "deleted"
     sql: |                             # optional: the SELECT giving key and tracked columns
       SELECT customer_id, initcap(name) AS name, ... FROM retail_silver.customers
+    layout: {cluster_by: [customer_id]}   # optional: see warehouse.models.layout
 
 A row of a snapshot that validation quarantined (or dropped as a duplicate) never counts as a
 delete: its key is present in the batch (see :mod:`warehouse.scd2`).
@@ -30,6 +31,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from lake.config.project import check_name
+from warehouse.models.layout import Layout
 
 
 def _key_list(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -52,6 +54,7 @@ class Dimension(BaseModel):
     sql: str | None = None
     surrogate_key: str | None = None
     dag: str = "warehouse"
+    layout: Layout = Layout()
 
     @field_validator("key", "tracked", mode="before")
     @classmethod

@@ -15,6 +15,7 @@
                                        # inferred member, filled in when the member arrives)
                                        # or fail
     measures: [quantity, amount]
+    layout: {cluster_by: [order_ts]}   # optional: see warehouse.models.layout
     */
     SELECT order_id, order_ts, customer_id, product_id, quantity, amount
     FROM retail_silver.orders
@@ -34,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from lake.config.project import check_name
 from lake.errors import ConfigError
+from warehouse.models.layout import Layout
 
 HEADER = re.compile(r"^\s*/\*(.*?)\*/", re.S)
 
@@ -72,6 +74,7 @@ class Fact(BaseModel):
     unknown_members: Literal["infer", "fail"] = "infer"
     measures: tuple[str, ...] = ()
     dag: str = "warehouse"
+    layout: Layout = Layout()
     sql: str = ""
 
     @field_validator("grain", "measures", mode="before")
