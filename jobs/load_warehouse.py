@@ -18,6 +18,7 @@ def body(spark, settings, project, args, record) -> None:
     from warehouse.models.catalog import load_models
 
     catalog = load_models(project)
+    _date_dimension(spark, project, catalog, record)
     if args.models:
         result = load_warehouse(spark, catalog, recorded_at=datetime.now(UTC), models=args.models)
     else:
@@ -34,6 +35,19 @@ def body(spark, settings, project, args, record) -> None:
     if result.failed:
         raise LakehouseError("warehouse load failed for " + "; ".join(
             f"{name}: {why}" for name, why in result.failed.items()))
+
+
+def _date_dimension(spark, project, catalog, record) -> None:
+    """The generated ``warehouse.dim_date``, unless the project declares its own ``dim_date``."""
+    from lake.platform.delta import latest_version, table_location
+    from warehouse.date_dimension import DATE_TABLE, ensure_date_dimension
+
+    span = project.date_range
+    if span is None or "dim_date" in catalog.order:
+        return
+    if ensure_date_dimension(spark, *span):
+        record.outputs.append(read_ref(spark, DATE_TABLE, latest_version(
+            spark, table_location(spark, DATE_TABLE))))
 
 
 def with_column_lineage(outputs: list[DatasetRef], inputs: list[DatasetRef],

@@ -80,6 +80,24 @@ class Maintenance(BaseModel):
     time_travel_days: int = Field(default=30, ge=1, le=3650)
 
 
+class DateDimension(BaseModel):
+    """The generated ``warehouse.dim_date``: one row per day from ``start`` (default: the
+    project's ``defaults.start_date``) to ``end``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: date | None = None
+    end: date = date(2040, 12, 31)
+
+
+class WarehouseSettings(BaseModel):
+    """Warehouse-wide settings: ``dim_date: null`` turns the generated date dimension off."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    dim_date: DateDimension | None = DateDimension()
+
+
 class ProjectFile(BaseModel):
     """``lakehouse.yaml``."""
 
@@ -89,6 +107,7 @@ class ProjectFile(BaseModel):
     description: str = ""
     defaults: Defaults = Defaults()
     maintenance: Maintenance = Maintenance()
+    warehouse: WarehouseSettings = WarehouseSettings()
 
 
 @dataclass(frozen=True)
@@ -105,6 +124,20 @@ class Project:
     @property
     def defaults(self) -> Defaults:
         return self.config.defaults
+
+    @property
+    def date_range(self) -> tuple[date, date] | None:
+        """First and last day of the generated ``warehouse.dim_date`` (None: not generated)."""
+        dim = self.config.warehouse.dim_date
+        if dim is None:
+            return None
+        start = dim.start or self.defaults.start_date
+        if dim.end < start:
+            raise ConfigError(f"{PROJECT_FILE}: warehouse.dim_date: end {dim.end} is before "
+                              f"start {start}")
+        if (dim.end - start).days > 200 * 366:
+            raise ConfigError(f"{PROJECT_FILE}: warehouse.dim_date: at most 200 years of days")
+        return start, dim.end
 
     def source_dir(self, source: str) -> Path:
         return self.root / SOURCES_DIR / source

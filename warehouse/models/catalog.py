@@ -126,7 +126,8 @@ def load_models(project: Project) -> ModelCatalog:
 
 def _known_tables(project: Project, models: list[str]) -> set[str]:
     silver = {f"{s}_silver.{d}" for s in project.source_names() for d in project.dataset_names(s)}
-    return silver | {f"warehouse.{m}" for m in models}
+    generated = {"warehouse.dim_date"} if project.date_range is not None else set()
+    return silver | generated | {f"warehouse.{m}" for m in models}
 
 
 def _known(info: SelectInfo, known: set[str], origin: str) -> None:
@@ -240,6 +241,7 @@ def _check_fact(fact: Fact, origin: str, known: set[str], dims: dict[str, Dimens
 
 def dependencies(name: str, dims: dict, facts: dict, selects: dict) -> set[str]:
     deps = {t.split(".", 1)[1] for t in selects[name].tables if t.startswith("warehouse.")}
+    deps &= selects.keys()  # generated tables (warehouse.dim_date) are no model to load first
     if name in facts:
         deps |= {lk.dimension for lk in facts[name].lookups}
     return deps
