@@ -298,13 +298,29 @@ def _start(settings: Settings, port: int) -> Server:
                "-p", str(port), "-noSecurityManager"]
     # A shell in a session of its own starts the server in the background and exits at once:
     # the server outlives this process and is no child of it (no zombie, no terminal signals).
+    # A small shell stays with it: it ends the server when the home is deleted (a temporary
+    # home of a script or a test), and reaps it when it stops.
     launcher = subprocess.run(
-        ["/bin/sh", "-c", '"$@" </dev/null >>"$0" 2>&1 & echo $!', str(console_log), *command],
+        ["/bin/sh", "-c", _WATCHDOG, str(home), str(console_log), *command],
         capture_output=True, text=True, check=False, start_new_session=True, timeout=30)
     if launcher.returncode != 0 or not launcher.stdout.strip().isdigit():
         raise MetastoreError(f"could not start the metastore's Derby network server: "
                              f"{launcher.stderr.strip() or launcher.stdout.strip()}")
     return Server(port, int(launcher.stdout.strip()), home)
+
+
+_WATCHDOG = """(
+  log=$1; shift
+  "$@" </dev/null >>"$log" 2>&1 &
+  pid=$!
+  echo $pid
+  exec >/dev/null 2>&1 </dev/null
+  while [ -d "$0" ]; do
+    sleep 5
+    kill -0 $pid 2>/dev/null || exit 0
+  done
+  kill $pid
+) &"""
 
 
 def _wait_until_answering(server: Server, timeout: float) -> bool:

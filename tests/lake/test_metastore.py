@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -88,14 +89,15 @@ def _wait_for(path: Path, processes: list[subprocess.Popen], timeout: float = TI
 
 
 def _derby_servers(home: Path) -> list[int]:
-    """Process ids of Derby network servers of ``home`` (from /proc)."""
+    """Process ids of Derby network servers (JVMs) of ``home`` (from /proc)."""
     found = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             args = cmdline.read_bytes().split(b"\0")
         except OSError:
             continue
-        if metastore.SERVER_CLASS.encode() in args and f"-Dderby.system.home={home}".encode() in args:
+        if (args[0].endswith(b"java") and metastore.SERVER_CLASS.encode() in args
+                and f"-Dderby.system.home={home}".encode() in args):
             found.append(int(cmdline.parent.name))
     return found
 
@@ -141,6 +143,14 @@ def test_two_processes_starting_the_server_at_once_start_one(tmp_path, monkeypat
     finally:
         metastore.stop_server(settings)
     assert _derby_servers(tmp_path) == []
+    # a server whose home is deleted (a script's temporary home) ends within seconds
+    deleted = tmp_path / "deleted"
+    orphan = metastore.ensure_server(load_settings(env={}, home=deleted))
+    shutil.rmtree(deleted)
+    deadline = time.monotonic() + 60
+    while _derby_servers(deleted) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _derby_servers(deleted) == [] and not metastore.ping(orphan.port)
 
 
 def _outcomes(processes: list[subprocess.Popen]) -> list[tuple[dict, str]]:
