@@ -89,7 +89,13 @@ class Connection:
                 "spark.hadoop.javax.jdo.option.ConnectionDriverName": self.driver}
         if self.user:
             conf["spark.hadoop.javax.jdo.option.ConnectionUserName"] = self.user
-        if self.password:
+        if self.driver == DRIVERS["jdbc:mariadb:"]:
+            # DataNucleus 4 knows MySQL, not the name MariaDB's driver reports (its generic
+            # SQL fails there)
+            conf["spark.hadoop.datanucleus.rdbms.datastoreAdapterClassName"] = (
+                "org.datanucleus.store.rdbms.adapter.MySQLAdapter")
+        if self.driver != CLIENT_DRIVER:  # a user's database: the password given, even none
+            # (unset, Hive would send its default password, "mine")
             conf["spark.hadoop.javax.jdo.option.ConnectionPassword"] = self.password
         return conf
 
