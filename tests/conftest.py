@@ -13,11 +13,11 @@ def _metastore_servers_stopped(tmp_path_factory):
     of the run, stop those of every home under this run's temporary folder (the shared
     session's, and those of `lakehouse` commands the tests ran in subprocesses)."""
     yield
-    from lake.platform import metastore
+    from lake.platform import derby_server
 
     base = tmp_path_factory.getbasetemp()
-    for state in base.rglob(metastore.state_file(base).name):
-        metastore.stop_server(load_settings(env={}, home=state.parent))
+    for state in base.rglob(derby_server.state_file(base).name):
+        derby_server.stop_server(load_settings(env={}, home=state.parent))
 
 
 @pytest.fixture(scope="session")

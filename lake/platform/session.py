@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from lake.config.settings import Settings
 from lake.errors import MetastoreError
-from lake.platform import metastore
+from lake.platform import derby_server, metastore
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -45,7 +45,7 @@ def spark_conf(settings: Settings, *, short_lived: bool = False) -> dict[str, st
         # UTC in the JVM too: a database's timestamp without time zone is read in the JVM's zone
         "spark.driver.extraJavaOptions": (
             f"-Dderby.system.home={settings.home} -Dlakehouse.logs={settings.home / 'logs'} "
-            f"-Dderby.stream.error.file={metastore.log_files(settings.home)[0]} "
+            f"-Dderby.stream.error.file={derby_server.log_files(settings.home)[0]} "
             f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG} -Duser.timezone=UTC"
         ),
         "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
@@ -88,7 +88,7 @@ def spark_conf(settings: Settings, *, short_lived: bool = False) -> dict[str, st
 def configure(builder: SparkSession.Builder, settings: Settings) -> SparkSession.Builder:
     """Return ``builder`` with the platform's Delta, catalog and jar settings applied (starting
     the home's metastore server if the default metastore is in use and it is not running)."""
-    metastore.log_files(settings.home)[0].parent.mkdir(parents=True, exist_ok=True)
+    derby_server.log_files(settings.home)[0].parent.mkdir(parents=True, exist_ok=True)
     for key, value in {**spark_conf(settings), **metastore.connection(settings).spark_conf()}.items():
         builder = builder.config(key, value)
     return builder

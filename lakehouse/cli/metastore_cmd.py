@@ -1,6 +1,6 @@
 """``lakehouse metastore status|stop``: the home's Derby server that holds the catalog.
 
-Spark sessions start it when they need it (lake.platform.metastore); it keeps running for the
+Spark sessions start it when they need it (lake.platform.derby_server); it keeps running for the
 next command. ``stop`` ends it (the catalog stays on disk; the next session starts it again)."""
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ def add_parser(sub: Any) -> None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from lake.config.settings import load_settings
-    from lake.platform import metastore
+    from lake.platform import derby_server, metastore
     from lakehouse.cli.context import print_json
 
     settings = load_settings()
     user = metastore.user_connection(settings)
-    server = None if user else metastore.running_server(settings)
-    derby_log, console_log = metastore.log_files(settings.home)
+    server = None if user else derby_server.running_server(settings)
+    derby_log, console_log = derby_server.log_files(settings.home)
     report = {
         "metastore": user.url.split("?")[0] if user else str(settings.home / "metastore_db"),
         "server": ({"running": True, "url": server.url, "port": server.port, "pid": server.pid}
@@ -46,7 +46,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     elif user:
         print(f"metastore: {report['metastore']} (LAKEHOUSE_METASTORE_URL; no local server)")
     elif server:
-        print(f"metastore: {report['metastore']}\nserver: running on {metastore.HOST}:"
+        print(f"metastore: {report['metastore']}\nserver: running on {derby_server.HOST}:"
               f"{server.port} (pid {server.pid})\nlogs: {derby_log}, {console_log}")
     else:
         print(f"metastore: {report['metastore']}\nserver: not running (the next Spark session "
@@ -56,14 +56,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_stop(args: argparse.Namespace) -> int:
     from lake.config.settings import load_settings
-    from lake.platform import metastore
+    from lake.platform import derby_server, metastore
     from lakehouse.cli.context import print_json
 
     settings = load_settings()
     if metastore.user_connection(settings):
         print("LAKEHOUSE_METASTORE_URL is set: the metastore is that database, no local server")
         return 0
-    stopped = metastore.stop_server(settings)
+    stopped = derby_server.stop_server(settings)
     if args.format == "json":
         print_json({"stopped": stopped is not None,
                     "pid": stopped.pid if stopped else None})

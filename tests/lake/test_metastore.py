@@ -22,7 +22,7 @@ import pytest
 
 from lake.config.settings import load_settings
 from lake.errors import ConfigError
-from lake.platform import metastore
+from lake.platform import derby_server, metastore
 from lakehouse.cli.main import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -96,7 +96,7 @@ def _derby_servers(home: Path) -> list[int]:
             args = cmdline.read_bytes().split(b"\0")
         except OSError:
             continue
-        if (args[0].endswith(b"java") and metastore.SERVER_CLASS.encode() in args
+        if (args[0].endswith(b"java") and derby_server.SERVER_CLASS.encode() in args
                 and f"-Dderby.system.home={home}".encode() in args):
             found.append(int(cmdline.parent.name))
     return found
@@ -104,7 +104,7 @@ def _derby_servers(home: Path) -> list[int]:
 
 def test_two_processes_starting_the_server_at_once_start_one(tmp_path, monkeypatch, capsys):
     script = ("import json; from lake.config.settings import load_settings; "
-              "from lake.platform import metastore; s = metastore.ensure_server(load_settings()); "
+              "from lake.platform import derby_server; s = derby_server.ensure_server(load_settings()); "
               "print(json.dumps([s.port, s.pid]))")
     starters = [subprocess.Popen([sys.executable, "-c", script], env=_env(tmp_path),
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -116,8 +116,8 @@ def test_two_processes_starting_the_server_at_once_start_one(tmp_path, monkeypat
         (port, pid), again = (json.loads(out) for out, _ in results)
         assert again == [port, pid]  # both use the one server
         assert _derby_servers(tmp_path) == [pid]
-        assert metastore.ping(port)
-        running = metastore.running_server(settings)
+        assert derby_server.ping(port)
+        running = derby_server.running_server(settings)
         assert running is not None and running.url == (
             f"jdbc:derby://127.0.0.1:{port}/{tmp_path / 'metastore_db'};create=true")
         monkeypatch.setenv("LAKEHOUSE_HOME", str(tmp_path))
@@ -128,29 +128,29 @@ def test_two_processes_starting_the_server_at_once_start_one(tmp_path, monkeypat
         assert main(["metastore", "stop"]) == 0
         assert capsys.readouterr().out == f"stopped the metastore server (pid {pid})\n"
     finally:
-        metastore.stop_server(settings)
+        derby_server.stop_server(settings)
     assert _derby_servers(tmp_path) == []
     assert main(["metastore", "status"]) == 0
     assert "server: not running" in capsys.readouterr().out
-    assert not metastore.ping(port) and metastore.running_server(settings) is None
+    assert not derby_server.ping(port) and derby_server.running_server(settings) is None
     # a server that died is started again, on its old port (sessions keep their URL)
-    crashed = metastore.ensure_server(settings)
+    crashed = derby_server.ensure_server(settings)
     try:
         os.kill(crashed.pid, signal.SIGKILL)
-        restarted = metastore.ensure_server(settings)
+        restarted = derby_server.ensure_server(settings)
         assert restarted.port == crashed.port and restarted.pid != crashed.pid
         assert _derby_servers(tmp_path) == [restarted.pid]
     finally:
-        metastore.stop_server(settings)
+        derby_server.stop_server(settings)
     assert _derby_servers(tmp_path) == []
     # a server whose home is deleted (a script's temporary home) ends within seconds
     deleted = tmp_path / "deleted"
-    orphan = metastore.ensure_server(load_settings(env={}, home=deleted))
+    orphan = derby_server.ensure_server(load_settings(env={}, home=deleted))
     shutil.rmtree(deleted)
     deadline = time.monotonic() + 60
     while _derby_servers(deleted) and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert _derby_servers(deleted) == [] and not metastore.ping(orphan.port)
+    assert _derby_servers(deleted) == [] and not derby_server.ping(orphan.port)
 
 
 def _outcomes(processes: list[subprocess.Popen]) -> list[tuple[dict, str]]:
@@ -180,7 +180,7 @@ def test_two_jobs_on_a_new_home_create_write_and_read_each_others_tables(tmp_pat
         outcomes = _outcomes([_session(tmp_path, "one_bronze", "two_bronze"),
                               _session(tmp_path, "two_bronze", "one_bronze")])
     finally:
-        metastore.stop_server(load_settings(env={}, home=tmp_path))
+        derby_server.stop_server(load_settings(env={}, home=tmp_path))
     for (result, _), other in zip(outcomes, ("two_bronze", "one_bronze"), strict=True):
         assert result["own"] == result["written"] >= 1
         assert result["seen"] >= 1 and result["tables"] == ["t"], other
@@ -207,7 +207,7 @@ def test_an_analyst_query_runs_while_a_job_writes(tmp_path):
         if job.poll() is None:
             job.kill()
             job.wait()
-        metastore.stop_server(load_settings(env={}, home=tmp_path))
+        derby_server.stop_server(load_settings(env={}, home=tmp_path))
     assert sql.returncode == 0, sql.stderr
     assert writing and 1 <= json.loads(sql.stdout)[0]["n"] <= result["written"]
     _no_derby_traces(sql.stderr, (tmp_path / "logs" / "lakehouse-sql.log").read_text(), err)
@@ -235,7 +235,7 @@ def test_a_users_postgresql_is_the_metastore_as_it_is(tmp_path, postgresql):
                               'JOIN "DBS" d ON d."DB_ID" = t."DB_ID"').fetchall()
     assert ("pg", "t") in tables  # the catalog is in PostgreSQL ...
     assert not (tmp_path / "metastore_db").exists()  # ... and no Derby was started for it
-    assert not (tmp_path / metastore.state_file(tmp_path).name).exists()
+    assert not (tmp_path / derby_server.state_file(tmp_path).name).exists()
 
 
 def test_metastore_settings_name_the_fix():
