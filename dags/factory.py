@@ -243,7 +243,6 @@ def warehouse_dag(dag_name: str):
 
 
 def _warehouse_dag(dag_name: str):
-    import pendulum
     from airflow.sdk import AssetAny, dag
 
     from warehouse.models.catalog import load_models
@@ -261,17 +260,11 @@ def _warehouse_dag(dag_name: str):
     external = sorted({t for m in models for t in catalog.reads(m)
                        if t.startswith("warehouse.") and t not in written})
     inlets = [table_asset(settings, t) for t in (*reads, *external)]
-    start = project.defaults.start_date
 
     @dag(
         dag_id=dag_name,
         schedule=AssetAny(*inlets) if inlets else None,
-        start_date=pendulum.datetime(start.year, start.month, start.day,
-                                     tz=project.defaults.timezone),
-        catchup=False,
-        max_active_runs=1,
-        default_args={"owner": project.defaults.owner, "retries": project.defaults.retries,
-                      "retry_delay": timedelta(seconds=project.defaults.retry_delay_seconds)},
+        **_project_dag_args(project),
         doc_md=(f"### {dag_name}\n\nWarehouse models, in load order: "
                 + ", ".join(f"`{m}`" for m in models)
                 + ".\n\nRuns when any table they read changes; each model loads only the batches "
@@ -289,6 +282,18 @@ def _warehouse_dag(dag_name: str):
 MAINTENANCE_DAG = "lakehouse_maintenance"
 
 
+def _project_dag_args(project: Project) -> dict:
+    """What the project's own DAGs (warehouse, maintenance) take from lakehouse.yaml's defaults."""
+    import pendulum
+
+    d = project.defaults
+    return {"start_date": pendulum.datetime(d.start_date.year, d.start_date.month,
+                                            d.start_date.day, tz=d.timezone),
+            "catchup": False, "max_active_runs": 1,
+            "default_args": {"owner": d.owner, "retries": d.retries,
+                             "retry_delay": timedelta(seconds=d.retry_delay_seconds)}}
+
+
 def maintenance_dag():
     """Compact, cluster and vacuum the project's tables on ``maintenance.schedule``."""
     with declared_in_project():
@@ -296,22 +301,15 @@ def maintenance_dag():
 
 
 def _maintenance_dag():
-    import pendulum
     from airflow.sdk import dag
 
     settings, project = context()
     upkeep = project.config.maintenance
-    start = project.defaults.start_date
 
     @dag(
         dag_id=MAINTENANCE_DAG,
         schedule=upkeep.schedule,
-        start_date=pendulum.datetime(start.year, start.month, start.day,
-                                     tz=project.defaults.timezone),
-        catchup=False,
-        max_active_runs=1,
-        default_args={"owner": project.defaults.owner, "retries": project.defaults.retries,
-                      "retry_delay": timedelta(seconds=project.defaults.retry_delay_seconds)},
+        **_project_dag_args(project),
         doc_md=(f"### {MAINTENANCE_DAG}\n\nOPTIMIZE every zone, metadata and warehouse table "
                 "(clustered or Z-ordered as the models' `layout` declares), then VACUUM files "
                 f"older than the time-travel window ({upkeep.time_travel_days} days, "
