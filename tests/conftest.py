@@ -32,8 +32,10 @@ def spark(session_settings):
     """One Spark session (Delta, Hive catalog on the home's Derby server) for the whole test run."""
     from lake.platform.catalog import ensure_databases
     from lake.platform.session import get_session
+    from warehouse.sql.endpoint.server import SPARK_CONF
 
-    session = get_session(session_settings, app_name="lakehouse-tests")
+    # the SQL endpoint's scheduler (FAIR) too: its tests share this session
+    session = get_session(session_settings, app_name="lakehouse-tests", conf=SPARK_CONF)
     ensure_databases(session, session_settings)
     yield session
     session.stop()

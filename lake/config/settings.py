@@ -99,6 +99,18 @@ class Settings(BaseModel):
     # analyst SQL: the database of unqualified table names, and rows shown unless asked for more
     sql_database: str = "warehouse"
     sql_row_limit: int = 1000
+    # the SQL endpoint (`lakehouse serve sql`, PostgreSQL's wire protocol): where it listens, the
+    # user and password clients give (no password: one is generated and kept, readable only by
+    # its owner, in <home>/sql-endpoint.json), the dialect of their queries, rows a query
+    # returns at most, seconds a query may run
+    sql_endpoint_host: str = "127.0.0.1"
+    sql_endpoint_port: int = 15432
+    sql_endpoint_user: str = "analyst"
+    sql_endpoint_password: str = Field("", repr=False)
+    sql_endpoint_dialect: str = "postgres"
+    sql_endpoint_row_limit: int = 100_000
+    sql_endpoint_max_connections: int = 32
+    sql_statement_timeout: float = 300.0
 
     @field_validator("shuffle_partitions")
     @classmethod
@@ -112,6 +124,21 @@ class Settings(BaseModel):
     def _row_limit(cls, value: int) -> int:
         if value < 0:
             raise ValueError("must be 0 (no limit) or a positive number of rows, e.g. 1000")
+        return value
+
+    @field_validator("sql_endpoint_port")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        if not 0 <= value <= 65535:
+            raise ValueError("must be a TCP port, 1 to 65535 (0: any free port)")
+        return value
+
+    @field_validator("sql_endpoint_row_limit", "sql_endpoint_max_connections",
+                     "sql_statement_timeout")
+    @classmethod
+    def _positive_limit(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be a positive number")
         return value
 
     @field_validator("spark_master")

@@ -94,8 +94,10 @@ def configure(builder: SparkSession.Builder, settings: Settings) -> SparkSession
     return builder
 
 
-def get_session(settings: Settings, app_name: str = "lakehouse") -> SparkSession:
-    """A session for ``settings`` (reuses the active one in the same process)."""
+def get_session(settings: Settings, app_name: str = "lakehouse",
+                conf: dict[str, str] | None = None) -> SparkSession:
+    """A session for ``settings`` (reuses the active one in the same process); ``conf``: Spark
+    settings of this application beyond the platform's (e.g. the SQL endpoint's scheduler)."""
     from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
@@ -105,6 +107,8 @@ def get_session(settings: Settings, app_name: str = "lakehouse") -> SparkSession
     # pandas-on-Spark (imported by Great Expectations) asks for this before any session starts
     os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
     builder = SparkSession.builder.appName(app_name).master(settings.spark_master)
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
     if SparkContext._active_spark_context is not None:  # as the builder itself checks
         # the running session keeps its catalog: no metastore server to start for it
         for key, value in spark_conf(settings).items():

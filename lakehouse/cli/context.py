@@ -40,7 +40,8 @@ def spark_session(settings: Settings, app: str, sources: list[str] = ()) -> Spar
     return spark
 
 
-def analyst_spark(settings: Settings, app: str) -> SparkSession:
+def analyst_spark(settings: Settings, app: str,
+                  conf: dict[str, str] | None = None) -> SparkSession:
     """A Spark session for an analyst's command, without Spark's start-up chatter on the
     terminal: the JVM's own output goes to ``<home>/logs/lakehouse-<app>.log``."""
     from lake.platform.session import get_session
@@ -48,7 +49,7 @@ def analyst_spark(settings: Settings, app: str) -> SparkSession:
     log = settings.home / "logs" / f"lakehouse-{app}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with jvm_output_to(log):
-        return get_session(settings, app_name=f"lakehouse-{app}")
+        return get_session(settings, app_name=f"lakehouse-{app}", conf=conf)
 
 
 @contextmanager

@@ -7,7 +7,7 @@ import argparse
 import sys
 
 COMMAND_GROUPS = ("init_cmd", "sources_cmd", "run_cmd", "status_cmd", "dags_cmd", "sql_cmd",
-                  "catalog_cmd", "maintain_cmd",
+                  "catalog_cmd", "maintain_cmd", "serve_cmd",
                   "contract_cmd", "quality_cmd", "quarantine_cmd", "lineage_cmd", "metastore_cmd")
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from lake.errors import LakehouseError, SqlError
-from warehouse.sql.analyst import READ_DIALECTS, QueryResult, format_result, run_query, to_spark_sql
+from warehouse.sql.analyst import READ_DIALECTS, run_query, to_spark_sql
+from warehouse.sql.result import QueryResult, format_result
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sql"
 TABLE = "warehouse.sql_test_orders"

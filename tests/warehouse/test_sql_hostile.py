@@ -88,6 +88,37 @@ def test_every_hostile_query_is_refused_and_nothing_runs(spark, target):
     assert _functions(spark) == state["functions"]
 
 
+def test_every_hostile_query_is_refused_through_the_endpoint(spark, target, sql_endpoint):
+    """The same corpus sent by psycopg to the SQL endpoint, each case in its own dialect."""
+    import psycopg
+
+    from lake.platform.delta import table_version
+    from tests.warehouse.conftest import connect
+
+    values, state, folder = target
+    ran, refused, text = [], 0, 0
+    with connect(sql_endpoint) as conn:
+        for meta, sql in HOSTILE:
+            conn.execute(f"SET lakehouse.dialect = '{meta['dialect']}'")
+            try:
+                rows = conn.execute(_sql(sql, values)).fetchall()
+            except psycopg.Error:
+                refused += 1
+                continue
+            if meta.get("outcome") == "text" and all(isinstance(v, str) for v in rows[0]):
+                text += 1
+                continue
+            ran.append(meta["title"])
+    print(f"hostile corpus through the endpoint: {len(HOSTILE)} queries, {refused} refused, "
+          f"{text} returned as text, {len(ran)} ran")
+    assert ran == [], f"not refused: {ran}"
+    assert not (folder / "canary").exists(), "a script ran"
+    assert spark._jvm.java.lang.System.getProperty(PROPERTY) is None, "reflect ran"
+    assert table_version(spark, TABLE) == state["version"]
+    assert _tables(spark) == state["tables"]
+    assert _functions(spark) == state["functions"]
+
+
 @pytest.mark.parametrize("meta_sql", [c for c in HOSTILE if c[0].get("plan") == "yes"],
                          ids=lambda c: c[0]["title"])
 def test_the_plan_guard_alone_refuses_spark_sql(spark, target, meta_sql):

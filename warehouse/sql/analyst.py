@@ -13,7 +13,8 @@
    Unqualified table names are in the session's database (``--database``, default
    ``warehouse``). ``SHOW TABLES``/``DESCRIBE t`` and friends are answered from the catalog
    (:mod:`warehouse.sql.browse`), never handed to Spark.
-3. :func:`format_result` renders a :class:`QueryResult` as an aligned table, CSV or JSON.
+3. :func:`warehouse.sql.result.format_result` renders the :class:`QueryResult` as an aligned
+   table, CSV or JSON.
 
 The check works on sqlglot's syntax tree, not on keywords in the text, so ``SELECT 'drop table'``
 is fine and ``WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d`` is not.
@@ -21,14 +22,9 @@ is fine and ``WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d`` is not.
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
-import json
 import logging
-import numbers
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sqlglot
@@ -40,17 +36,15 @@ from sqlglot.errors import ErrorLevel, ParseError, SqlglotError, TokenError, Uns
 from lake.errors import SqlError
 from lake.platform.catalog import WAREHOUSE
 from warehouse.sql.browse import Browse, answer, check_database, list_tables, parse_browse
+from warehouse.sql.result import QueryResult
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
 logger = logging.getLogger(__name__)
 
 READ_DIALECTS: tuple[str, ...] = tuple(sorted(DIALECT_MODULE_NAMES))
 """Every dialect name ``--dialect`` accepts (sqlglot's built-in dialects)."""
-
-FORMATS: tuple[str, ...] = ("table", "csv", "json")
-"""Output formats :func:`format_result` knows."""
 
 
 WRITE_DIALECT = "spark"
@@ -92,16 +86,6 @@ MAX_QUERY_CHARS = 100_000
 """Longest query text accepted (a query, not a data file)."""
 
 
-@dataclass(frozen=True)
-class QueryResult:
-    """What a query returned: column names in order, and rows as plain Python tuples;
-    ``truncated``: the query had more rows than the limit it ran with."""
-
-    columns: list[str]
-    rows: list[tuple]
-    truncated: bool = False
-
-
 def prepare(sql: str, dialect: str = "spark") -> str | Browse:
     """What ``sql`` asks: a catalog question (``SHOW TABLES``, ``DESCRIBE t``: a
     :class:`~warehouse.sql.browse.Browse`) or a checked read-only query as Spark SQL
@@ -120,7 +104,7 @@ def to_spark_sql(sql: str, dialect: str = "spark") -> str:
     with line and column), anything but exactly one read-only query, or a construct sqlglot cannot
     express in Spark SQL.
     """
-    dialect = _check_dialect(dialect)
+    dialect = check_dialect(dialect)
     tree = _parse_one(sql, dialect)
     _check_read_only(tree)
     try:
@@ -153,27 +137,42 @@ def run_query(
         raise SqlError(f"limit must be a non-negative integer or None, got {limit!r}")
     prepared = prepare(sql, dialect)
 
-    from pyspark.errors import AnalysisException, PySparkException
+    from pyspark.errors import PySparkException
 
-    from warehouse.sql.plan_guard import analyst_session, checked_query
+    from warehouse.sql.plan_guard import analyst_session
 
     database = check_database(spark, database)
     if isinstance(prepared, Browse):
         return _capped_result(answer(spark, prepared, database), limit)
-    spark_sql = prepared
+    df = checked_frame(analyst_session(spark, database), prepared, database)
+    if limit is not None:
+        df = df.limit(limit + 1)  # one more: whether there were more
     try:
-        df = checked_query(analyst_session(spark, database), spark_sql)
-        if limit is not None:
-            df = df.limit(limit + 1)  # one more: whether there were more
-        columns = list(df.columns)
-        rows = [tuple(_plain(value) for value in row) for row in df.collect()]
-    except AnalysisException as err:
-        raise _analysis_error(spark, err, spark_sql, database) from err
+        rows = [tuple(plain(value) for value in row) for row in df.collect()]
     except PySparkException as err:
-        raise SqlError(
-            f"Spark failed running the query: {_first_line(err)} (Spark SQL: {spark_sql})"
-        ) from err
-    return _capped_result(QueryResult(columns=columns, rows=rows), limit)
+        raise run_failure(err, prepared) from err
+    return _capped_result(QueryResult(columns=list(df.columns), rows=rows), limit)
+
+
+def checked_frame(session: SparkSession, spark_sql: str, database: str = WAREHOUSE) -> DataFrame:
+    """Checked Spark SQL (:func:`to_spark_sql`) as a DataFrame of an analyst ``session``
+    (:func:`~warehouse.sql.plan_guard.analyst_session`): both plans checked, analysed, not run.
+    Unknown tables and columns raise :class:`SqlError` naming what exists instead."""
+    from pyspark.errors import AnalysisException, PySparkException
+
+    from warehouse.sql.plan_guard import checked_query
+
+    try:
+        return checked_query(session, spark_sql)
+    except AnalysisException as err:
+        raise _analysis_error(session, err, spark_sql, database) from err
+    except PySparkException as err:
+        raise run_failure(err, spark_sql) from err
+
+
+def run_failure(err: Exception, spark_sql: str) -> SqlError:
+    """The error to raise for a query that failed while running."""
+    return SqlError(f"Spark failed running the query: {_first_line(err)} (Spark SQL: {spark_sql})")
 
 
 def _capped_result(result: QueryResult, limit: int | None) -> QueryResult:
@@ -182,27 +181,10 @@ def _capped_result(result: QueryResult, limit: int | None) -> QueryResult:
     return QueryResult(result.columns, result.rows[:limit], truncated=True)
 
 
-def format_result(result: QueryResult, fmt: str) -> str:
-    """Render ``result`` as ``"table"`` (aligned text), ``"csv"`` or ``"json"`` (objects)."""
-    if fmt == "table":
-        return _as_table(result)
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(result.columns)
-        writer.writerows([_csv_cell(v) for v in row] for row in result.rows)
-        return out.getvalue()
-    if fmt == "json":
-        return json.dumps(
-            [dict(zip(result.columns, row, strict=True)) for row in result.rows], default=str
-        )
-    raise SqlError(f"unknown output format {fmt!r}; choose one of {', '.join(FORMATS)}")
-
-
 # -- checking --------------------------------------------------------------------------------------
 
 
-def _check_dialect(dialect: str) -> str:
+def check_dialect(dialect: str) -> str:
     name = dialect.strip().lower() if isinstance(dialect, str) else dialect
     if name in READ_DIALECTS:
         return name
@@ -383,58 +365,14 @@ def _capped(names: list[str]) -> str:
     return ", ".join(names[:_MAX_LISTED]) + (f", … and {more} more" if more > 0 else "")
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """Spark ``Row`` structs become dicts (recursively); other values stay as Spark gave them."""
     from pyspark.sql import Row
 
     if isinstance(value, Row):
         return value.asDict(recursive=True)
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     return value
-
-
-# -- rendering -------------------------------------------------------------------------------------
-
-
-def _as_table(result: QueryResult) -> str:
-    cells = [[_cell(v) for v in row] for row in result.rows]
-    widths = [len(c) for c in result.columns]
-    for row in cells:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-    numeric = [
-        all(_is_number(row[i]) or row[i] is None for row in result.rows)
-        and any(row[i] is not None for row in result.rows)
-        for i in range(len(result.columns))
-    ]
-
-    def line(values: list[str], align: list[bool]) -> str:
-        return " | ".join(
-            v.rjust(w) if right else v.ljust(w)
-            for v, w, right in zip(values, widths, align, strict=True)
-        ).rstrip()
-
-    header = line(result.columns, [False] * len(widths))
-    rule = "-+-".join("-" * w for w in widths)
-    body = [line(row, numeric) for row in cells]
-    count = len(result.rows)
-    footer = f"({count} row{'' if count == 1 else 's'})"
-    return "\n".join([header, rule, *body, footer]) + "\n"
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Number) and not isinstance(value, bool)
-
-
-def _csv_cell(value: Any) -> Any:
-    return json.dumps(value, default=str) if isinstance(value, (dict, list)) else value
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, default=str)
-    return str(value)

@@ -22,7 +22,7 @@ from warehouse.sql.plan_guard import readable_database
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-    from warehouse.sql.analyst import QueryResult
+    from warehouse.sql.result import QueryResult
 
 _NAME = r"(?:`[^`]{1,128}`|\"[^\"]{1,128}\"|\[[^\]]{1,128}\]|[A-Za-z_][A-Za-z0-9_]{0,127})"
 _QUALIFIED = rf"{_NAME}(?:\.{_NAME})?"
@@ -102,7 +102,7 @@ def parse_browse(sql: str) -> Browse | None:
 def answer(spark: SparkSession, question: Browse, current: str) -> QueryResult:
     """``question`` answered from the catalog, as query rows (``current``: the database an
     unqualified name is in)."""
-    from warehouse.sql.analyst import QueryResult
+    from warehouse.sql.result import QueryResult
 
     if question.kind == "databases":
         return QueryResult(["database"], [(d,) for d in readable_databases(spark)])
