@@ -9,12 +9,13 @@ ENDPOINT_PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="session")
-def sql_endpoint(spark, tmp_path_factory):
+def sql_endpoint(spark, session_settings, tmp_path_factory):
     from warehouse.sql.endpoint.server import EndpointConfig, SqlEndpoint
 
     home = tmp_path_factory.mktemp("endpoint-home")
-    config = EndpointConfig(port=0, password=ENDPOINT_PASSWORD, statement_timeout=60.0,
-                            row_limit=1000, max_connections=8)
+    config = EndpointConfig.from_settings(session_settings, port=0, password=ENDPOINT_PASSWORD,
+                                          statement_timeout=60.0, row_limit=1000,
+                                          max_connections=8)
     endpoint = SqlEndpoint(spark, config).start(home)
     yield endpoint
     endpoint.close()

@@ -63,60 +63,56 @@ def test_the_corpus_is_large_and_spans_dialects():
             "snowflake", "tsql", "mysql", "bigquery"} <= dialects
 
 
-def test_every_hostile_query_is_refused_and_nothing_runs(spark, target):
-    from lake.platform.delta import table_version
-
-    values, state, folder = target
+def _run_corpus(run, values: dict, errors: tuple[type[Exception], ...]) -> list[str]:
+    """Every case through ``run(meta, sql) -> rows``; the titles of those that ran."""
     ran, refused, text = [], 0, 0
     for meta, sql in HOSTILE:
         try:
-            result = run_query(spark, _sql(sql, values), meta["dialect"])
-        except SqlError:
+            rows = run(meta, _sql(sql, values))
+        except errors:
             refused += 1
             continue
-        if meta.get("outcome") == "text" and all(isinstance(v, str) for v in result.rows[0]):
+        if meta.get("outcome") == "text" and all(isinstance(v, str) for v in rows[0]):
             text += 1  # the trick stayed inside a string literal: returned, not run
             continue
         ran.append(meta["title"])
     print(f"hostile corpus: {len(HOSTILE)} queries, {refused} refused, {text} returned as "
           f"text, {len(ran)} ran")
+    return ran
+
+
+def _assert_nothing_ran(spark, ran: list[str], state: dict, folder) -> None:
+    from lake.platform.delta import table_version
+
     assert ran == [], f"not refused: {ran}"
     assert not (folder / "canary").exists(), "a script ran"
     assert spark._jvm.java.lang.System.getProperty(PROPERTY) is None, "reflect ran"
     assert table_version(spark, TABLE) == state["version"]
     assert _tables(spark) == state["tables"]
     assert _functions(spark) == state["functions"]
+
+
+def test_every_hostile_query_is_refused_and_nothing_runs(spark, target):
+    values, state, folder = target
+    ran = _run_corpus(lambda meta, sql: run_query(spark, sql, meta["dialect"]).rows, values,
+                      (SqlError,))
+    _assert_nothing_ran(spark, ran, state, folder)
 
 
 def test_every_hostile_query_is_refused_through_the_endpoint(spark, target, sql_endpoint):
     """The same corpus sent by psycopg to the SQL endpoint, each case in its own dialect."""
     import psycopg
 
-    from lake.platform.delta import table_version
     from tests.warehouse.conftest import connect
 
     values, state, folder = target
-    ran, refused, text = [], 0, 0
     with connect(sql_endpoint) as conn:
-        for meta, sql in HOSTILE:
+        def run(meta: dict, sql: str) -> list[tuple]:
             conn.execute(f"SET lakehouse.dialect = '{meta['dialect']}'")
-            try:
-                rows = conn.execute(_sql(sql, values)).fetchall()
-            except psycopg.Error:
-                refused += 1
-                continue
-            if meta.get("outcome") == "text" and all(isinstance(v, str) for v in rows[0]):
-                text += 1
-                continue
-            ran.append(meta["title"])
-    print(f"hostile corpus through the endpoint: {len(HOSTILE)} queries, {refused} refused, "
-          f"{text} returned as text, {len(ran)} ran")
-    assert ran == [], f"not refused: {ran}"
-    assert not (folder / "canary").exists(), "a script ran"
-    assert spark._jvm.java.lang.System.getProperty(PROPERTY) is None, "reflect ran"
-    assert table_version(spark, TABLE) == state["version"]
-    assert _tables(spark) == state["tables"]
-    assert _functions(spark) == state["functions"]
+            return conn.execute(sql).fetchall()
+
+        ran = _run_corpus(run, values, (psycopg.Error,))
+    _assert_nothing_ran(spark, ran, state, folder)
 
 
 @pytest.mark.parametrize("meta_sql", [c for c in HOSTILE if c[0].get("plan") == "yes"],

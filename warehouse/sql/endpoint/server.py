@@ -45,17 +45,18 @@ STARTUP_TIMEOUT = 10.0
 
 @dataclass(frozen=True)
 class EndpointConfig:
-    """Where the endpoint listens, who may connect, and the limits of each query."""
+    """Where the endpoint listens, who may connect, and the limits of each query (the
+    ``sql_*`` settings, :meth:`from_settings`)."""
 
-    host: str = "127.0.0.1"
-    port: int = 15432
-    user: str = "analyst"
-    password: str = ""
-    database: str = "warehouse"
-    dialect: str = "postgres"
-    row_limit: int = 100_000
-    statement_timeout: float = 300.0
-    max_connections: int = 32
+    host: str
+    port: int
+    user: str
+    password: str
+    database: str
+    dialect: str
+    row_limit: int
+    statement_timeout: float
+    max_connections: int
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> EndpointConfig:

@@ -12,6 +12,7 @@ here (:mod:`warehouse.sql.endpoint.parameters`).
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -47,7 +48,6 @@ class Portal:
     rows: Iterator[Any] | None = None
     spark_sql: str = ""
     sent: int = 0
-    started: bool = False
     notices: list[str] = field(default_factory=list)
 
 
@@ -422,6 +422,4 @@ def _options(options: str) -> dict[str, str]:
 
 
 def _parameter_numbers(query: str) -> list[int]:
-    import re
-
     return [int(n) for n in re.findall(r"\$(\d{1,4})", query)]

@@ -74,21 +74,15 @@ def _naive_timestamp(value: Any) -> bytes:
 
 
 def _json(value: Any) -> bytes:
-    return json.dumps(_plain(value), default=str, ensure_ascii=False).encode("utf-8")
+    from warehouse.sql.analyst import plain
+
+    return json.dumps(plain(value), default=_json_default, ensure_ascii=False).encode("utf-8")
 
 
-def _plain(value: Any) -> Any:
-    from pyspark.sql import Row
-
-    if isinstance(value, Row):
-        return {k: _plain(v) for k, v in value.asDict(recursive=False).items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+def _json_default(value: Any) -> str:
     if isinstance(value, (bytes, bytearray)):
         return "\\x" + bytes(value).hex()
-    return value
+    return str(value)
 
 
 def as_text(value: Any) -> bytes:
