@@ -36,21 +36,25 @@ def split_table(table: str) -> tuple[str, str]:
 
 
 def pending(spark: SparkSession, model: str, input_table: str) -> list[PendingBatch]:
-    """Batches of ``input_table`` that ``model`` has yet to load, oldest first."""
+    """Batches of ``input_table`` that ``model`` has yet to load, oldest first.
+
+    Both sides are a few rows per batch: each is one filtered read, compared on the driver (a
+    join would shuffle both and run a job per adaptive stage)."""
     from pyspark.sql import functions as F
 
     from lake.platform.meta_tables import BATCH_COUNTS
 
     source, dataset = split_table(input_table)
+    done = {(r["batch_id"], r["rows_valid"]) for r in
+            spark.table(MODEL_LOADS).where((F.col("model") == model)
+                                           & (F.col("input") == input_table))
+            .select("batch_id", "rows_valid").collect()}
     counts = (spark.table(BATCH_COUNTS)
               .where((F.col("source") == source) & (F.col("dataset") == dataset))
-              .select("_batch_id", "logical_date", "rows_in", "rows_valid"))
-    done = (spark.table(MODEL_LOADS).where((F.col("model") == model)
-                                           & (F.col("input") == input_table))
-            .select(F.col("batch_id").alias("_batch_id"), "rows_valid"))
-    rows = counts.join(done, ["_batch_id", "rows_valid"], "left_anti").orderBy("_batch_id")
-    return [PendingBatch(r["_batch_id"], r["logical_date"], r["rows_in"], r["rows_valid"])
-            for r in rows.collect()]
+              .select("_batch_id", "logical_date", "rows_in", "rows_valid").collect())
+    return sorted((PendingBatch(r["_batch_id"], r["logical_date"], r["rows_in"], r["rows_valid"])
+                   for r in counts if (r["_batch_id"], r["rows_valid"]) not in done),
+                  key=lambda b: b.batch_id)
 
 
 def record(spark: SparkSession, model: str, input_table: str,
