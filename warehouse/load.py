@@ -1,8 +1,10 @@
 """A warehouse load: every model (or the ones asked for), in dependency order, each applying the
 batches it has not loaded yet (:mod:`warehouse.ledger`), one MERGE per batch.
 
-A model that fails stops the models that read it; the others still load, and the result names
-each failure (the job fails after recording what did load). What ran is returned with the SQL of
+Dimensions that read no model still to load run side by side, each on its own session (its
+idempotent MERGE's transaction id is a session setting). A model that fails stops the models
+that read it; the others still load, and the result names each failure (the job fails after
+recording what did load). What ran is returned with the SQL of
 every write, which is what the job's column lineage is read from.
 """
 
@@ -11,9 +13,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from lake.errors import LakehouseError
+from lake.platform.concurrent import run_concurrently
 from lake.platform.delta import TableWrite, table_version
 from warehouse import dimensions, facts, ledger
 from warehouse.models.catalog import ModelCatalog, dependencies
@@ -49,20 +53,42 @@ def load_warehouse(spark: SparkSession, catalog: ModelCatalog, *, recorded_at: d
                  comment="The batches each warehouse model has loaded")
     wanted = _with_dependencies(catalog, models) if with_dependencies or not models else set(models)
     result = WarehouseLoad()
-    for name in catalog.order:
-        if name not in wanted:
-            continue
-        broken = sorted(dependencies(name, catalog.dimensions, catalog.facts, catalog.selects)
-                        & set(result.failed))
-        if broken:
-            result.failed[name] = f"not loaded: it reads {', '.join(broken)}, which failed"
-            continue
-        try:
-            _load_model(spark, catalog, name, recorded_at, result)
-        except LakehouseError as err:
-            log.error("warehouse model %s failed: %s", name, err)
-            result.failed[name] = str(err)
+    for wave in _waves(catalog, wanted):
+        run_concurrently([partial(_load_checked, spark.newSession() if len(wave) > 1 else spark,
+                                  catalog, name, recorded_at, result) for name in wave])
     return result
+
+
+def _waves(catalog: ModelCatalog, wanted: set[str]) -> list[list[str]]:
+    """``wanted`` in load order, grouped: dimensions whose models are all loaded run side by
+    side (each writes only its own table); a fact or view runs alone (a fact also writes its
+    dimensions' inferred members)."""
+    left = [name for name in catalog.order if name in wanted]
+    waves: list[list[str]] = []
+    while left:
+        done = wanted - set(left)
+        ready = [name for name in left if name in catalog.dimensions
+                 and dependencies(name, catalog.dimensions, catalog.facts, catalog.selects)
+                 & wanted <= done]
+        wave = ready if len(ready) > 1 else left[:1]
+        waves.append(wave)
+        left = [name for name in left if name not in wave]
+    return waves
+
+
+def _load_checked(spark: SparkSession, catalog: ModelCatalog, name: str, recorded_at: datetime,
+                  result: WarehouseLoad) -> None:
+    """Load one model unless a model it reads failed; its own failure goes to the result."""
+    broken = sorted(dependencies(name, catalog.dimensions, catalog.facts, catalog.selects)
+                    & set(result.failed))
+    if broken:
+        result.failed[name] = f"not loaded: it reads {', '.join(broken)}, which failed"
+        return
+    try:
+        _load_model(spark, catalog, name, recorded_at, result)
+    except LakehouseError as err:
+        log.error("warehouse model %s failed: %s", name, err)
+        result.failed[name] = str(err)
 
 
 def _with_dependencies(catalog: ModelCatalog, models: tuple[str, ...] | None) -> set[str]:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,7 @@ from lake.contracts.tables import SILVER_METADATA, create_zone_tables
 from lake.errors import ContractViolation, SchemaEvolutionError
 from lake.ingest.bronze import check_environment, environment_for
 from lake.platform.catalog import table
+from lake.platform.concurrent import run_concurrently
 from lake.platform.delta import (
     TableWrite,
     delta_table,
@@ -118,7 +120,8 @@ def validate_batch(spark: SparkSession, source: Source, *, logical_date: date, b
                                    changes[name], previous.get(name))
         _data_docs(gx_root, checked)
         _stop_on_failed_rules([c.result for c in checked.values()], batch_id)
-        results = [_write(c, batch_id, force) for c in checked.values()]
+        results = run_concurrently([partial(_write, c, batch_id, force)
+                                    for c in checked.values()])
     finally:
         for c in checked.values():
             c.flagged.unpersist()
@@ -232,16 +235,15 @@ def _write(c: _Checked, batch_id: str, force: bool) -> DatasetValidation:
     txn = r.contract.version
     bad = quarantined(c.active)
     source = r.contract.source
-    silver = write_batch(
-        c.flagged.where(~bad).select(*r.contract.column_names, *SILVER_METADATA),
-        table(source, "silver", r.dataset), batch_id, force=force, txn_version=txn,
-        rows=r.counts.rows_valid)
+    silver_rows = c.flagged.where(~bad).select(*r.contract.column_names, *SILVER_METADATA)
     bronze_cols = [col for col in c.flagged.columns if col != FAILED]
-    quarantine = write_batch(
-        c.flagged.where(bad).selectExpr(*(f"`{col}`" for col in bronze_cols), FAILED,
-                                        f"{r.contract.version} AS _contract_version"),
-        table(source, "quarantine", r.dataset), batch_id, force=force, txn_version=txn,
-        rows=r.counts.rows_quarantined)
+    quarantine_rows = c.flagged.where(bad).selectExpr(
+        *(f"`{col}`" for col in bronze_cols), FAILED, f"{r.contract.version} AS _contract_version")
+    silver, quarantine = run_concurrently([
+        partial(write_batch, silver_rows, table(source, "silver", r.dataset), batch_id,
+                force=force, txn_version=txn, rows=r.counts.rows_valid),
+        partial(write_batch, quarantine_rows, table(source, "quarantine", r.dataset), batch_id,
+                force=force, txn_version=txn, rows=r.counts.rows_quarantined)])
     return replace(r, silver=silver, quarantine=quarantine)
 
 
@@ -258,10 +260,11 @@ def _record(spark: SparkSession, source: str, results: list[DatasetValidation],
                 str(r.expectations.data_docs_index) if r.expectations.data_docs_index else None,
                 validated_at) for r in results]
     where = batch_of(source, batch_id, [r.dataset for r in results])
-    for meta_table, rows in ((BATCH_COUNTS, counts), (ANOMALIES, reports)):
-        schema = delta_table(spark, meta_table).toDF().schema
-        write_batch(spark.createDataFrame(rows, schema=schema), meta_table, batch_id, where=where,
-                    force=force, txn_version=txn, rows=len(rows))
+    run_concurrently([
+        partial(write_batch, spark.createDataFrame(rows, schema=delta_table(spark, meta).toDF()
+                                                   .schema),
+                meta, batch_id, where=where, force=force, txn_version=txn, rows=len(rows))
+        for meta, rows in ((BATCH_COUNTS, counts), (ANOMALIES, reports))])
 
 
 def _anomaly_row(a: Anomaly) -> tuple:
