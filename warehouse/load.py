@@ -4,8 +4,8 @@ batches it has not loaded yet (:mod:`warehouse.ledger`), one MERGE per batch.
 Dimensions that read no model still to load run side by side, each on its own session (its
 idempotent MERGE's transaction id is a session setting). A model that fails stops the models
 that read it; the others still load, and the result names each failure (the job fails after
-recording what did load). What ran is returned with the SQL of
-every write, which is what the job's column lineage is read from.
+recording what did load). What ran is returned with the SQL of every write, which is what the
+job's column lineage is read from.
 """
 
 from __future__ import annotations
