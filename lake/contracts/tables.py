@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from lake.contracts.model import Contract
 from lake.contracts.rules.registry import silver_checks
 from lake.platform.catalog import table
-from lake.platform.tables import create_table, sync_checks
+from lake.platform.tables import create_table, existing_tables, sync_checks
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -59,16 +59,23 @@ def stats_properties(contract: Contract) -> dict[str, str]:
 
 
 def create_zone_tables(spark: SparkSession, contracts: dict[str, Contract]) -> None:
-    """Bronze, silver and quarantine tables of every contract (of one source)."""
+    """Bronze, silver and quarantine tables of every contract (of one source), and the silver
+    tables' CHECK constraints kept to the contract's."""
+    names = {(name, zone): table(c.source, zone, name)
+             for name, c in contracts.items() for zone in ("bronze", "silver", "quarantine")}
+    existing = existing_tables(spark, names.values())
     for name, contract in contracts.items():
         props = stats_properties(contract)
         source = contract.source
-        create_table(spark, table(source, "bronze", name), bronze_ddl(contract),
-                     comment=contract.description, properties=props)
-        silver = table(source, "silver", name)
-        if not create_table(spark, silver, silver_ddl(contract), comment=contract.description,
-                            checks=silver_checks(contract), properties=props):
+        bronze, silver, quarantine = (names[name, z] for z in ("bronze", "silver", "quarantine"))
+        if bronze not in existing:
+            create_table(spark, bronze, bronze_ddl(contract), comment=contract.description,
+                         properties=props)
+        if silver in existing or not create_table(
+                spark, silver, silver_ddl(contract), comment=contract.description,
+                checks=silver_checks(contract), properties=props):
             sync_checks(spark, silver, silver_checks(contract))
-        create_table(spark, table(source, "quarantine", name), quarantine_ddl(contract),
-                     comment=f"Rejected rows of {source}.{name}, with the rules each failed",
-                     properties=props)
+        if quarantine not in existing:
+            create_table(spark, quarantine, quarantine_ddl(contract),
+                         comment=f"Rejected rows of {source}.{name}, with the rules each failed",
+                         properties=props)

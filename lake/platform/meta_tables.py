@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lake.platform.batch_ids import check_batch_id
-from lake.platform.tables import create_table
+from lake.platform.tables import create_table, existing_tables
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -59,8 +59,11 @@ TABLES = {
 
 def create_meta_tables(spark: SparkSession) -> None:
     """Create every ``meta`` table that does not exist yet."""
+    existing = existing_tables(spark, TABLES)
     for name, (ddl, comment, checks) in TABLES.items():
-        create_table(spark, name, ddl, comment=comment, checks=checks, partition_by=("source",))
+        if name not in existing:
+            create_table(spark, name, ddl, comment=comment, checks=checks,
+                         partition_by=("source",))
 
 
 def batch_of(source: str, batch_id: str, datasets) -> str:

@@ -11,6 +11,8 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from pyspark.sql import SparkSession
 
 log = logging.getLogger(__name__)
@@ -19,6 +21,26 @@ log = logging.getLogger(__name__)
 def comment_literal(text: str) -> str:
     """``text`` as a SQL string literal for a COMMENT (quotes and backslashes dropped)."""
     return "'" + re.sub(r"['\\\n\r]", " ", text)[:1000] + "'"
+
+
+def existing_tables(spark: SparkSession, names: Iterable[str]) -> set[str]:
+    """Which of ``names`` (``database.table``) exist: one listing per database instead of a
+    metastore round trip per table (a job checks a dozen tables before it writes)."""
+    from pyspark.errors import AnalysisException
+
+    wanted: dict[str, set[str]] = {}
+    for name in names:
+        database, _, table = name.partition(".")
+        wanted.setdefault(database, set()).add(table)
+    found = set()
+    for database, tables in wanted.items():
+        try:
+            listed = {r["tableName"].lower() for r in spark.sql(f"SHOW TABLES IN `{database}`")
+                      .collect() if not r["isTemporary"]}
+        except AnalysisException:  # no such database: none of its tables exist
+            continue
+        found |= {f"{database}.{t}" for t in tables if t.lower() in listed}
+    return found
 
 
 def create_table(spark: SparkSession, table: str, ddl: str, *, comment: str = "",
