@@ -37,12 +37,14 @@ PROPERTIES = {"delta.enableDeletionVectors": "true"}
 
 @dataclass(frozen=True)
 class Applied:
-    """What one batch did to a model: its outcome, the SQL that ran (for column lineage) and,
-    for an SCD 2 snapshot, the date of the versions it opened (None: it opened none)."""
+    """What one batch did to a model: its outcome, the SQL that ran (for column lineage), the
+    rows it wrote (inserted, updated or deleted) and, for an SCD 2 snapshot, the date of the
+    versions it opened (None: it opened none)."""
 
     outcome: str
     sql: tuple[str, ...] = ()
     opened: datetime | None = None
+    rows: int = 0
 
 
 def create_dimension(spark: SparkSession, dim: Dimension, info: SelectInfo) -> None:
@@ -91,7 +93,13 @@ def apply_batch(spark: SparkSession, dim: Dimension, info: SelectInfo, pending: 
         counts = spark.sql(sql).first()  # MERGE's row counts (no row: Delta skipped a repeat)
     inserted = counts is not None and counts["num_inserted_rows"] > 0
     snapshot2 = dim.scd == 2 and dim.input == "snapshot"
-    return Applied("loaded", (sql,), effective if snapshot2 and inserted else None)
+    return Applied("loaded", (sql,), effective if snapshot2 and inserted else None,
+                   written_rows(counts))
+
+
+def written_rows(counts) -> int:
+    """Rows a MERGE wrote, from the row it returns (None: Delta skipped a repeat)."""
+    return int(counts["num_affected_rows"]) if counts is not None else 0
 
 
 def latest_snapshot(spark: SparkSession, dim: Dimension) -> datetime | None:

@@ -143,40 +143,42 @@ def create_fact(spark: SparkSession, fact: Fact, info: SelectInfo,
 
 def apply_batch(spark: SparkSession, fact: Fact, info: SelectInfo, output: list[str],
                 dims: dict[str, Dimension], pending: PendingBatch, driving: str, *,
-                recorded_at: datetime) -> tuple[Applied, dict[str, str]]:
+                recorded_at: datetime) -> tuple[Applied, dict[str, Applied]]:
     """Load one batch: inferred members (or the unknown keys refused), then the fact MERGE.
-    Returns what happened and the SQL that wrote each dimension (inferred members)."""
+    Returns what happened to the fact and to each dimension that got inferred members."""
     from lake.errors import LakehouseError
     from lake.platform.delta import idempotent_dml
-    from warehouse.dimensions import Applied, batch_select
+    from warehouse.dimensions import Applied, batch_select, written_rows
 
     select = batch_select(info, driving, pending.batch_id)
     kwargs = {"recorded": recorded_at, "batch_id": pending.batch_id}
-    dim_sql: dict[str, str] = {}
+    inferred: dict[str, Applied] = {}
     for lk in fact.lookups:
         dim = dims[lk.dimension]
+        unknown = spark.sql(new_keys_select(lk, dim, select) + " LIMIT 11").collect()
+        if not unknown:
+            continue  # every key has a member: no MERGE to run
         if fact.unknown_members == "fail":
-            unknown = spark.sql(new_keys_select(lk, dim, select) + " LIMIT 11").collect()
-            if unknown:
-                keys = ", ".join(str(tuple(r)) if len(r) > 1 else str(r[0]) for r in unknown[:10])
-                raise LakehouseError(
-                    f"{fact.table}: batch {pending.batch_id} references {dim.table} keys it does "
-                    f"not know ({keys}{', ...' if len(unknown) > 10 else ''}); load the members "
-                    "first, or set unknown_members: infer")
-            continue
+            keys = ", ".join(str(tuple(r)) if len(r) > 1 else str(r[0]) for r in unknown[:10])
+            raise LakehouseError(
+                f"{fact.table}: batch {pending.batch_id} references {dim.table} keys it does "
+                f"not know ({keys}{', ...' if len(unknown) > 10 else ''}); load the members "
+                "first, or set unknown_members: infer")
         sql = inferred_members_merge(lk, dim, select, **kwargs)
         with idempotent_dml(spark, f"{dim.table}:inferred:{fact.name}:{pending.batch_id}:"
                                    f"{pending.rows_valid}"):
-            spark.sql(sql)
-        dim_sql[dim.table] = sql
+            counts = spark.sql(sql).first()
+        earlier = inferred.get(dim.table, Applied("loaded"))
+        inferred[dim.table] = Applied("loaded", (*earlier.sql, sql),
+                                      rows=earlier.rows + written_rows(counts))
     sql = fact_merge(fact, select, output, dims, **kwargs)
     try:
         with idempotent_dml(spark, f"{fact.table}:{pending.batch_id}:{pending.rows_valid}"):
-            spark.sql(sql)
+            counts = spark.sql(sql).first()
     except Exception as err:  # raise_error from the grain check arrives as a Spark exception
         message = str(err)
         if "several rows with the grain" in message:
             first = next(line for line in message.splitlines() if "several rows" in line)
             raise LakehouseError(first.strip().strip('"')) from err
         raise
-    return Applied("loaded", (sql,)), dim_sql
+    return Applied("loaded", (sql,), rows=written_rows(counts)), inferred

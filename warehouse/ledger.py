@@ -35,36 +35,71 @@ def split_table(table: str) -> tuple[str, str]:
     return database.rsplit("_", 1)[0], dataset
 
 
-def pending(spark: SparkSession, model: str, input_table: str) -> list[PendingBatch]:
-    """Batches of ``input_table`` that ``model`` has yet to load, oldest first.
+@dataclass(frozen=True)
+class LedgerState:
+    """What a load needs of the ledger, read once for all its models: the (batch, valid rows)
+    each model has loaded from each input, and the validated batches of those inputs."""
 
-    Both sides are a few rows per batch: each is one filtered read, compared on the driver (a
-    join would shuffle both and run a job per adaptive stage)."""
+    loaded: dict[tuple[str, str], set[tuple[str, int]]]
+    validated: dict[str, list[PendingBatch]]
+
+    def pending(self, model: str, input_table: str) -> list[PendingBatch]:
+        """Batches of ``input_table`` that ``model`` has yet to load, oldest first."""
+        done = self.loaded.get((model, input_table), set())
+        return [b for b in self.validated.get(input_table, [])
+                if (b.batch_id, b.rows_valid) not in done]
+
+
+def read_state(spark: SparkSession, inputs: dict[str, str]) -> LedgerState:
+    """The ledger of the models in ``inputs`` (model -> the table it reads).
+
+    Both sides are a few rows per batch: one filtered read of each table, compared on the driver
+    (a join would shuffle both and run a job per adaptive stage)."""
+    from functools import reduce
+
     from pyspark.sql import functions as F
 
     from lake.platform.meta_tables import BATCH_COUNTS
 
-    source, dataset = split_table(input_table)
-    done = {(r["batch_id"], r["rows_valid"]) for r in
-            spark.table(MODEL_LOADS).where((F.col("model") == model)
-                                           & (F.col("input") == input_table))
-            .select("batch_id", "rows_valid").collect()}
-    counts = (spark.table(BATCH_COUNTS)
-              .where((F.col("source") == source) & (F.col("dataset") == dataset))
-              .select("_batch_id", "logical_date", "rows_in", "rows_valid").collect())
-    return sorted((PendingBatch(r["_batch_id"], r["logical_date"], r["rows_in"], r["rows_valid"])
-                   for r in counts if (r["_batch_id"], r["rows_valid"]) not in done),
-                  key=lambda b: b.batch_id)
+    if not inputs:
+        return LedgerState({}, {})
+    loaded: dict[tuple[str, str], set[tuple[str, int]]] = {}
+    for r in (spark.table(MODEL_LOADS).where(F.col("model").isin(sorted(inputs)))
+              .select("model", "input", "batch_id", "rows_valid").collect()):
+        loaded.setdefault((r["model"], r["input"]), set()).add((r["batch_id"], r["rows_valid"]))
+    tables = {split_table(t): t for t in set(inputs.values())}
+    of_inputs = reduce(lambda a, b: a | b, ((F.col("source") == s) & (F.col("dataset") == d)
+                                            for s, d in sorted(tables)))
+    validated: dict[str, list[PendingBatch]] = {}
+    for r in (spark.table(BATCH_COUNTS).where(of_inputs)
+              .select("source", "dataset", "_batch_id", "logical_date", "rows_in", "rows_valid")
+              .collect()):
+        validated.setdefault(tables[r["source"], r["dataset"]], []).append(
+            PendingBatch(r["_batch_id"], r["logical_date"], r["rows_in"], r["rows_valid"]))
+    for batches in validated.values():
+        batches.sort(key=lambda b: b.batch_id)
+    return LedgerState(loaded, validated)
 
 
-def record(spark: SparkSession, model: str, input_table: str,
-           loaded: list[tuple[PendingBatch, str]], at: datetime) -> None:
-    """Append what ``model`` did with each batch (``outcome``: loaded, or why it was skipped)."""
+@dataclass(frozen=True)
+class Loaded:
+    """One model's outcome for one batch of its input."""
+
+    model: str
+    input_table: str
+    batch: PendingBatch
+    outcome: str
+
+
+def record(spark: SparkSession, loaded: list[Loaded], at: datetime) -> None:
+    """Append what each model did with each batch (``outcome``: loaded, or why it was skipped),
+    one commit for the whole load."""
     if not loaded:
         return
     from lake.platform.delta import delta_table, table_location
 
     schema = delta_table(spark, MODEL_LOADS).toDF().schema
-    rows = [(model, input_table, b.batch_id, b.rows_valid, outcome, at) for b, outcome in loaded]
+    rows = [(x.model, x.input_table, x.batch.batch_id, x.batch.rows_valid, x.outcome, at)
+            for x in loaded]
     (spark.createDataFrame(rows, schema=schema).write.format("delta").mode("append")
      .save(table_location(spark, MODEL_LOADS)))

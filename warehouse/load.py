@@ -38,6 +38,8 @@ class WarehouseLoad:
     sql: dict[str, list[str]] = field(default_factory=dict)  # table written -> statements run
     outcomes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # model -> batches
     failed: dict[str, str] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)  # table written -> rows its MERGEs wrote
+    loaded: list[ledger.Loaded] = field(default_factory=list)  # for meta.model_loads
 
 
 def load_warehouse(spark: SparkSession, catalog: ModelCatalog, *, recorded_at: datetime,
@@ -46,16 +48,23 @@ def load_warehouse(spark: SparkSession, catalog: ModelCatalog, *, recorded_at: d
     """Load ``models`` (default: every model), with the models they read unless told not to, in
     order; failures are in the result's ``failed``."""
     from lake.platform.meta_tables import create_meta_tables
-    from lake.platform.tables import create_table
+    from lake.platform.tables import create_table, existing_tables
 
     create_meta_tables(spark)
-    create_table(spark, ledger.MODEL_LOADS, ledger.MODEL_LOADS_DDL,
-                 comment="The batches each warehouse model has loaded")
+    if not existing_tables(spark, [ledger.MODEL_LOADS]):
+        create_table(spark, ledger.MODEL_LOADS, ledger.MODEL_LOADS_DDL,
+                     comment="The batches each warehouse model has loaded")
     wanted = _with_dependencies(catalog, models) if with_dependencies or not models else set(models)
+    state = ledger.read_state(spark, {name: catalog.driving_table(name) for name in wanted
+                                      if name in catalog.dimensions or name in catalog.facts})
     result = WarehouseLoad()
-    for wave in _waves(catalog, wanted):
-        run_concurrently([partial(_load_checked, spark.newSession() if len(wave) > 1 else spark,
-                                  catalog, name, recorded_at, result) for name in wave])
+    try:
+        for wave in _waves(catalog, wanted):
+            run_concurrently([partial(_load_checked, spark.newSession() if len(wave) > 1
+                                      else spark, catalog, state, name, recorded_at, result)
+                              for name in wave])
+    finally:
+        ledger.record(spark, result.loaded, recorded_at)
     return result
 
 
@@ -76,8 +85,8 @@ def _waves(catalog: ModelCatalog, wanted: set[str]) -> list[list[str]]:
     return waves
 
 
-def _load_checked(spark: SparkSession, catalog: ModelCatalog, name: str, recorded_at: datetime,
-                  result: WarehouseLoad) -> None:
+def _load_checked(spark: SparkSession, catalog: ModelCatalog, state: ledger.LedgerState,
+                  name: str, recorded_at: datetime, result: WarehouseLoad) -> None:
     """Load one model unless a model it reads failed; its own failure goes to the result."""
     broken = sorted(dependencies(name, catalog.dimensions, catalog.facts, catalog.selects)
                     & set(result.failed))
@@ -85,7 +94,7 @@ def _load_checked(spark: SparkSession, catalog: ModelCatalog, name: str, recorde
         result.failed[name] = f"not loaded: it reads {', '.join(broken)}, which failed"
         return
     try:
-        _load_model(spark, catalog, name, recorded_at, result)
+        _load_model(spark, catalog, state, name, recorded_at, result)
     except LakehouseError as err:
         log.error("warehouse model %s failed: %s", name, err)
         result.failed[name] = str(err)
@@ -109,8 +118,8 @@ def _with_dependencies(catalog: ModelCatalog, models: tuple[str, ...] | None) ->
     return wanted
 
 
-def _load_model(spark: SparkSession, catalog: ModelCatalog, name: str, recorded_at: datetime,
-                result: WarehouseLoad) -> None:
+def _load_model(spark: SparkSession, catalog: ModelCatalog, state: ledger.LedgerState, name: str,
+                recorded_at: datetime, result: WarehouseLoad) -> None:
     model = catalog.model(name)
     info = catalog.selects[name]
     for table in info.tables:
@@ -130,31 +139,35 @@ def _load_model(spark: SparkSession, catalog: ModelCatalog, name: str, recorded_
         output = facts.create_fact(spark, model, info, dims)
     done: list[tuple[ledger.PendingBatch, str]] = []
     try:
-        for pending in ledger.pending(spark, name, driving):
+        for pending in state.pending(name, driving):
             if isinstance(model, Dimension):
                 applied = dimensions.apply_batch(spark, model, info, pending,
                                                  recorded_at=recorded_at, latest_snapshot=latest)
                 if applied.opened is not None and (latest is None or applied.opened > latest):
                     latest = applied.opened
             else:
-                applied, dim_sql = facts.apply_batch(spark, model, info, output, dims, pending,
-                                                     driving, recorded_at=recorded_at)
-                for table, sql in dim_sql.items():
-                    result.sql.setdefault(table, []).append(sql)
-                    _written(spark, result, table)
+                applied, inferred = facts.apply_batch(spark, model, info, output, dims, pending,
+                                                      driving, recorded_at=recorded_at)
+                for table, dim in inferred.items():
+                    result.sql.setdefault(table, []).extend(dim.sql)
+                    _written(spark, result, table, dim.rows)
             result.sql.setdefault(model.table, []).extend(applied.sql)
+            _written(spark, result, model.table, applied.rows)
             done.append((pending, applied.outcome))
             log.info("%s batch %s: %s", model.table, pending.batch_id, applied.outcome)
     finally:
-        ledger.record(spark, name, driving, done, recorded_at)
+        result.loaded.extend(ledger.Loaded(name, driving, p, outcome) for p, outcome in done)
         result.outcomes[name] = [(p.batch_id, outcome) for p, outcome in done]
-    _written(spark, result, model.table)
+    if model.table not in result.writes:
+        _written(spark, result, model.table, 0)
 
 
-def _written(spark: SparkSession, result: WarehouseLoad, table: str) -> None:
-    from lake.platform.delta import delta_table, latest_version, table_location
+def _written(spark: SparkSession, result: WarehouseLoad, table: str, rows: int) -> None:
+    """Record a write to ``table``: its version now and the rows written to it so far this load
+    (what OpenLineage's output statistics count; the table's size would cost a scan)."""
+    from lake.platform.delta import latest_version, table_location
 
+    result.rows[table] = result.rows.get(table, 0) + rows
     location = table_location(spark, table)
-    rows = delta_table(spark, table).toDF().count()
     result.writes[table] = TableWrite(table, latest_version(spark, location), table in result.sql,
-                                      location, rows)
+                                      location, result.rows[table])
