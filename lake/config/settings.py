@@ -82,6 +82,9 @@ class Settings(BaseModel):
     # as on a cluster); "auto": in_process for a local master, spark_submit otherwise
     spark_tasks: Literal["auto", "in_process", "spark_submit"] = "auto"
     shuffle_partitions: int = 4
+    # a native engine under Spark SQL: "comet" (Apache DataFusion Comet, its jar from `make
+    # jars`) runs the operators it supports in native code and leaves the rest to Spark
+    spark_accelerator: Literal["none", "comet"] = "none"
     # the Hive metastore's database: empty = Derby's network server under the home, started on
     # demand (lake.platform.metastore); else a PostgreSQL or MySQL/MariaDB JDBC URL
     metastore_url: str = ""

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lake.config.settings import Settings
-from lake.errors import MetastoreError
+from lake.errors import ConfigError, MetastoreError
 from lake.platform import derby_server, metastore
 
 if TYPE_CHECKING:
@@ -28,6 +28,26 @@ DELTA_PACKAGES = ("io.delta:delta-spark_4.1_2.13:4.3.0,io.delta:delta-storage:4.
                   "org.apache.spark:spark-avro_2.13:4.1.1,org.postgresql:postgresql:42.7.14,"
                   "org.mariadb.jdbc:mariadb-java-client:3.5.7")
 LOG4J_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
+COMET_JAR = "comet-spark-"
+"""Name prefix of Apache DataFusion Comet's jar in the jars folder, given to Spark only with
+``LAKEHOUSE_SPARK_ACCELERATOR=comet``: 99 MB that every executor, a local one too, fetches."""
+COMET_CONF = {
+    "spark.plugins": "org.apache.spark.CometPlugin",
+    "spark.comet.enabled": "true",
+    "spark.comet.exec.enabled": "true",
+    "spark.shuffle.manager": "org.apache.spark.sql.comet.execution.shuffle.CometShuffleManager",
+    "spark.comet.shuffle.enabled": "true",
+    # Comet's published jar does not read Delta tables (Delta's Parquet format is not Spark's:
+    # "Unsupported file format"); their scans stay Spark's, and their batches are handed to
+    # Comet as Arrow so that the operators above them run natively (else none of them does)
+    "spark.comet.convert.parquet.enabled": "true",
+    # Comet's native operators reserve their memory in Spark's off-heap pool; without it the
+    # plugin disables itself
+    "spark.memory.offHeap.enabled": "true",
+    "spark.memory.offHeap.size": "2g",
+}
+"""Comet's settings (its installation and tuning guides): the plugin, native execution and
+shuffle, Spark's Parquet scans converted, and the off-heap pool it draws from."""
 
 
 def spark_conf(settings: Settings, *, short_lived: bool = False) -> dict[str, str]:
@@ -82,12 +102,25 @@ def spark_conf(settings: Settings, *, short_lived: bool = False) -> dict[str, st
     if driver_jars:
         # the metastore client's JDBC drivers: its classloader does not see spark.jars
         conf["spark.driver.extraClassPath"] = os.pathsep.join(driver_jars)
-    jars = settings.jar_paths()
+    comet = settings.spark_accelerator == "comet"
+    jars = [jar for jar in settings.jar_paths() if comet or not Path(jar).name.startswith(COMET_JAR)]
     if jars:
         conf["spark.jars"] = ",".join(jars)
     else:
         conf["spark.jars.packages"] = DELTA_PACKAGES
+    if comet:
+        conf.update(_comet_conf(jars))
     return conf
+
+
+def _comet_conf(jars: list[str]) -> dict[str, str]:
+    """Comet's settings, refusing to start without its jar (Spark would fail to load the plugin
+    with a bare ClassNotFoundException)."""
+    if not any(Path(jar).name.startswith(COMET_JAR) for jar in jars):
+        raise ConfigError("LAKEHOUSE_SPARK_ACCELERATOR=comet needs Comet's jar in the jars folder: "
+                          "run `make jars` (infra/jvm/pom.xml pins it), or set "
+                          "LAKEHOUSE_SPARK_ACCELERATOR=none")
+    return dict(COMET_CONF)
 
 
 def configure(builder: SparkSession.Builder, settings: Settings) -> SparkSession.Builder:
