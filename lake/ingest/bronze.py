@@ -12,8 +12,10 @@ never lost. Unstructured datasets become one row per file (:mod:`lake.ingest.doc
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from lake.config.sources import Source
@@ -34,6 +36,7 @@ from lake.ingest.formats.registry import read_raw, type_formats
 from lake.ingest.landing import Batch
 from lake.ingest.records import to_bronze
 from lake.platform.catalog import table
+from lake.platform.concurrent import run_concurrently
 from lake.platform.delta import TableWrite, write_batch
 from lake.platform.meta_tables import SCHEMA_OBSERVATIONS, batch_of, create_meta_tables
 from lake.platform.tables import create_table
@@ -42,6 +45,8 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 log = logging.getLogger(__name__)
+
+_REGISTERING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,8 @@ def check_environment(contracts: dict[str, Contract], requested: str | None) -> 
 
 def ingest_batch(spark: SparkSession, source: Source, batch: Batch, *, ingested_at: datetime,
                  environment: str | None = None, force: bool = False) -> BronzeBatch:
-    """Append landed ``batch`` of every dataset of ``source`` to its bronze table.
+    """Append landed ``batch`` of every dataset of ``source`` to its bronze table; the datasets
+    (each its own table) side by side.
 
     Raises :class:`SchemaEvolutionError` after writing, when a ``fail``-policy dataset changed.
     """
@@ -84,43 +90,47 @@ def ingest_batch(spark: SparkSession, source: Source, batch: Batch, *, ingested_
     effective = in_effect(spark, source.contracts, batch_id, ingested_at)
     create_meta_tables(spark)
     create_zone_tables(spark, effective)
-    inputs: dict[str, list[str]] = {}
+    structured = {name: paths for name in effective if (paths := batch.files_of(name))}
+    documents = {name: paths for name in source.unstructured if (paths := batch.files_of(name))}
+    calls = [partial(_ingest_dataset, spark, source.datasets[name], effective[name],
+                     environment_for(effective[name], environment), paths,
+                     table(source.name, "bronze", name), batch, ingested_at, force)
+             for name, paths in structured.items()]
+    calls += [partial(_ingest_documents, spark, source.name, name, paths, batch_id, ingested_at,
+                      force) for name, paths in documents.items()]
+    done = run_concurrently(calls)
     writes: dict[str, TableWrite] = {}
     changes: dict[str, tuple[ColumnChange, ...]] = {}
     observations = []
     failures: list[SchemaEvolutionError] = []
-    for name, contract in effective.items():
-        paths = batch.files_of(name)
-        if not paths:
-            continue
-        dataset = source.datasets[name]
-        env = environment_for(contract, environment)
+    for name, (contract, observed, found, taken, written) in zip(structured, done, strict=False):
         target = table(source.name, "bronze", name)
-        inputs[name] = paths
-        contract, observed, found, taken, writes[target] = _ingest_dataset(
-            spark, dataset, contract, env, paths, target, batch, ingested_at, force)
+        writes[target] = written
         effective[name] = contract
         changes[name] = found
-        observations.append(_observation(source.name, name, batch_id, env, contract, observed,
-                                         found, taken, ingested_at))
+        observations.append(_observation(source.name, name, batch_id,
+                                         environment_for(contract, environment), contract,
+                                         observed, found, taken, ingested_at))
         if contract.evolution == "fail" and found:
             failures.append(fail_report(contract, found, table=target, batch_id=batch_id,
                                         logical_date=batch.logical_date))
+    for name, written in zip(documents, done[len(structured):], strict=True):
+        writes[table(source.name, "bronze", name)] = written
     if observations:
         _record_observations(spark, source.name, observations, batch_id, effective, force)
-    for name in source.unstructured:
-        paths = batch.files_of(name)
-        if not paths:
-            continue
-        target = table(source.name, "bronze", name)
-        create_table(spark, target, DOCUMENTS_DDL,
-                     comment=f"Unstructured files of {source.name}.{name}: metadata and text")
-        inputs[name] = paths
-        writes[target] = write_batch(read_documents(spark, paths, batch_id, ingested_at), target,
-                                     batch_id, force=force)
     if failures:
         raise SchemaEvolutionError("\n".join(str(f) for f in failures))
-    return BronzeBatch(batch_id, inputs, writes, effective, changes)
+    return BronzeBatch(batch_id, {**structured, **documents}, writes, effective, changes)
+
+
+def _ingest_documents(spark: SparkSession, source: str, name: str, paths: list[str],
+                      batch_id: str, ingested_at: datetime, force: bool) -> TableWrite:
+    """One row per unstructured file of the batch (metadata and extracted text)."""
+    target = table(source, "bronze", name)
+    create_table(spark, target, DOCUMENTS_DDL,
+                 comment=f"Unstructured files of {source}.{name}: metadata and text")
+    return write_batch(read_documents(spark, paths, batch_id, ingested_at), target, batch_id,
+                       force=force)
 
 
 def _ingest_dataset(spark: SparkSession, dataset, contract: Contract, env: str, paths: list[str],
@@ -174,7 +184,8 @@ def _evolve(spark: SparkSession, contract: Contract, taken: tuple[ColumnChange, 
     from lake.contracts.versions import register_evolution
 
     new = evolve(contract, taken, batch_id=batch.batch_id, logical_date=batch.logical_date)
-    register_evolution(spark, new, new.changelog[-1].reason, batch.batch_id, now)
+    with _REGISTERING:  # datasets ingest side by side; their versions share one table
+        register_evolution(spark, new, new.changelog[-1].reason, batch.batch_id, now)
     apply_to_tables(spark, [table(contract.source, zone, contract.dataset)
                             for zone in ("bronze", "silver", "quarantine")], taken)
     log.info("%s.%s evolved to contract v%s: %s", contract.source, contract.dataset,

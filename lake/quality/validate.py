@@ -1,7 +1,8 @@
 """Validation of one bronze batch: valid rows to silver, every failing row to quarantine.
 
-Per dataset, in dependency order (referenced datasets first), with the contract version in effect
-for the batch and the batch's environment:
+Per dataset, in dependency order (referenced datasets first; datasets that do not depend on each
+other side by side), with the contract version in effect for the batch and the batch's
+environment:
 
 1. flag every row (:func:`lake.quality.flags.flag_rows`) and persist the result;
 2. one aggregation counts rows in / valid / quarantined, failures per rule and the profile
@@ -112,12 +113,13 @@ def validate_batch(spark: SparkSession, source: Source, *, logical_date: date, b
     previous = _previous_profiles(spark, source.name, batch_id)
     checked: dict[str, _Checked] = {}
     try:
-        for name in _dependency_order(effective):
-            if name not in changes:
-                continue  # no rows of this dataset in the batch
-            checked[name] = _check(spark, effective[name], environment_for(effective[name],
-                                   environment), batch_id, gx_root, checked,
-                                   changes[name], previous.get(name))
+        for level in _dependency_levels(effective):
+            names = [name for name in level if name in changes]  # datasets with rows
+            done = run_concurrently([partial(
+                _check, spark, effective[name], environment_for(effective[name], environment),
+                batch_id, gx_root, dict(checked), changes[name], previous.get(name))
+                for name in names])
+            checked.update(zip(names, done, strict=True))
         _data_docs(gx_root, checked)
         _stop_on_failed_rules([c.result for c in checked.values()], batch_id)
         results = run_concurrently([partial(_write, c, batch_id, force)
@@ -296,23 +298,23 @@ def _previous_profiles(spark: SparkSession, source: str, batch_id: str) -> dict[
     return {r["dataset"]: Profile.from_json(r["profile"]) for r in rows}
 
 
-def _dependency_order(contracts: dict[str, Contract]) -> list[str]:
-    """Datasets ordered so every referenced dataset is validated before its referrers."""
-    ordered: list[str] = []
+def _dependency_levels(contracts: dict[str, Contract]) -> list[list[str]]:
+    """Datasets grouped so every referenced dataset is in an earlier group than its referrers;
+    the datasets of one group are checked side by side."""
+    levels: dict[str, int] = {}
 
-    def visit(name: str, path: tuple[str, ...]) -> None:
-        if name in ordered:
-            return
+    def level(name: str, path: tuple[str, ...]) -> int:
         if name in path:
             raise ValueError(f"reference cycle among contracts: {' -> '.join((*path, name))}")
-        for ref in contracts[name].references:
-            if ref.dataset in contracts:
-                visit(ref.dataset, (*path, name))
-        ordered.append(name)
+        if name not in levels:
+            refs = [r.dataset for r in contracts[name].references if r.dataset in contracts]
+            levels[name] = 1 + max((level(r, (*path, name)) for r in refs), default=-1)
+        return levels[name]
 
     for name in sorted(contracts):
-        visit(name, ())
-    return ordered
+        level(name, ())
+    return [sorted(n for n, lv in levels.items() if lv == i)
+            for i in range(max(levels.values(), default=-1) + 1)]
 
 
 def pending_batches(spark: SparkSession, source: str, batch_ids: list[str]) -> list[str]:
