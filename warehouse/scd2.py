@@ -164,16 +164,15 @@ def changes_merge(dim: Dimension, select: str, *, effective: datetime, recorded:
         f"ends AS (SELECT *, CASE WHEN {invalidate} AND _deleted THEN _changed_at ELSE _next END "
         f"AS _end, (_next IS NULL AND NOT ({invalidate} AND _deleted)) AS _open FROM versions)",
     ]
-    mk = ", ".join(f"{ident(c)} AS {ident('_k_' + c)}" for c in k)
-    nulls = ", ".join(f"NULL AS {ident('_k_' + c)}" for c in k)
-    parts = [
-        f"SELECT 'close' AS _action, {mk}, ends.* FROM ends WHERE _kind = 'current' "
-        "AND _next IS NOT NULL",
-        f"SELECT 'fill' AS _action, {mk}, ends.* FROM ends WHERE _kind = 'change' AND _fills "
-        "AND _n = 1",
-        f"SELECT 'insert' AS _action, {nulls}, ends.* FROM ends WHERE _kind = 'change' "
-        f"AND NOT (_fills AND _n = 1) AND NOT ({invalidate} AND _deleted)",
-    ]
+    # each row of ``ends`` takes at most one action (a current version may close; a change
+    # fills an inferred member or is inserted), so one pass over it gives the MERGE's source
+    ctes.append(
+        "actions AS (SELECT *, CASE WHEN _kind = 'current' THEN CASE WHEN _next IS NOT NULL "
+        "THEN 'close' END WHEN _fills AND _n = 1 THEN 'fill' "
+        f"WHEN NOT ({invalidate} AND _deleted) THEN 'insert' END AS _action FROM ends)")
+    mk = ", ".join(f"CASE WHEN _action <> 'insert' THEN {ident(c)} END AS {ident('_k_' + c)}"
+                   for c in k)
+    source = f"SELECT {mk}, * FROM actions WHERE _action IS NOT NULL"
     on = " AND ".join(f"t.{ident(c)} = s.{ident('_k_' + c)}" for c in k)
     fill = ", ".join(f"{ident(c)} = s.{ident(c)}" for c in tr)
     values = ", ".join([surrogate(k, "s", "s._changed_at"), *(f"s.{ident(c)}" for c in [*k, *tr]),
@@ -188,6 +187,5 @@ def changes_merge(dim: Dimension, select: str, *, effective: datetime, recorded:
         f"WHEN NOT MATCHED AND s._action = 'insert' THEN INSERT ({columns(_inserted(dim))}) "
         f"VALUES ({values})",
     ]
-    return (f"MERGE INTO {dim.table} AS t USING (WITH {', '.join(ctes)} "
-            + " UNION ALL ".join(parts) + f") AS s ON t.is_current AND {on} "
-            + " ".join(clauses))
+    return (f"MERGE INTO {dim.table} AS t USING (WITH {', '.join(ctes)} {source}) AS s "
+            f"ON t.is_current AND {on} " + " ".join(clauses))
