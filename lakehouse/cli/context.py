@@ -52,6 +52,15 @@ def analyst_spark(settings: Settings, app: str,
         return get_session(settings, app_name=f"lakehouse-{app}", conf=conf)
 
 
+def spark_for_tasks(settings: Settings) -> None:
+    """Start the Spark application a DAG's tasks share when they run in this process (a local
+    master), its JVM's start-up output in ``<home>/logs/lakehouse-run.log``, not the terminal;
+    with spark-submit tasks each task starts its own."""
+    if not settings.submits_spark_jobs:
+        progress("starting Spark ...")
+        analyst_spark(settings, "run")
+
+
 @contextmanager
 def jvm_output_to(path: os.PathLike[str]) -> Iterator[None]:
     """Processes started inside the block (Spark's JVM) write their standard output and error

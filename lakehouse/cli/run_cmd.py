@@ -83,7 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> list:
     from lake.config.sources import source_of
-    from lakehouse.cli.context import progress, settings_and_project
+    from lakehouse.cli.context import progress, settings_and_project, spark_for_tasks
     from lakehouse.orchestration import configure_airflow, load_dag, run_dag, run_source
     from warehouse.models.catalog import load_models
 
@@ -92,12 +92,14 @@ def _run(args: argparse.Namespace) -> list:
         from dags.factory import sync_dag_files
 
         configure_airflow(settings)
+        spark_for_tasks(settings)
         sync_dag_files(settings, project)
         progress(f"running {args.name} ...")
         return [run_dag(load_dag(settings, args.name), None)]
     source_of(project, args.name)  # a clear error for an unknown or broken source, before Airflow
     ds = args.ds or _today(project)
     configure_airflow(settings)
+    spark_for_tasks(settings)
     return run_source(settings, project, args.name, ds, environment=args.environment,
                       warehouse=args.warehouse, progress=progress)
 
@@ -113,7 +115,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 def _backfill(args: argparse.Namespace) -> list:
     from lake.config.sources import source_of
     from lake.errors import ConfigError
-    from lakehouse.cli.context import progress, settings_and_project
+    from lakehouse.cli.context import progress, settings_and_project, spark_for_tasks
     from lakehouse.orchestration import configure_airflow, run_source
 
     settings, project = settings_and_project()
@@ -123,6 +125,7 @@ def _backfill(args: argparse.Namespace) -> list:
         raise ConfigError(f"--from {args.start} --to {args.end}: give a range of 1 to "
                           f"{MAX_BACKFILL_DAYS} days, --from first")
     configure_airflow(settings)
+    spark_for_tasks(settings)
     results = []
     for n in range(days):
         ds = args.start + timedelta(days=n)
