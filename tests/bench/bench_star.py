@@ -6,16 +6,18 @@ default 1: 6M lineorder rows) are generated once as Parquet, which DuckDB reads 
 Spark loads into Delta tables of the ``warehouse`` database: the dimensions as they are, the fact
 declared clustered on its date key (liquid clustering, :mod:`warehouse.models.layout`) and
 written by :data:`APPENDS` appends, as daily loads leave it, then compacted and clustered by
-:func:`lake.platform.maintenance.maintain`. Each Spark application runs in its own process
-(Comet is a plugin of the application): plain Spark loads, counts the fact's files each query
-scans before and after the OPTIMIZE (its executed plans' scan metrics), and answers the 13
-queries through the warm SQL endpoint (psycopg); then a second application with
-``LAKEHOUSE_SPARK_ACCELERATOR=comet`` answers them on the same tables, after Comet's own account
-of which operators it runs natively (``EXPLAIN``) and why others fall back.
+:func:`lake.platform.maintenance.maintain`. Two Spark applications, each in a process of its own
+(Comet is a plugin of the application) and each serving the warm SQL endpoint: plain Spark,
+which loads the tables and counts the fact's files each query scans before and after the
+OPTIMIZE (its executed plans' scan metrics), and one with ``LAKEHOUSE_SPARK_ACCELERATOR=comet``,
+which first reports what Comet runs natively (the executed plans' operators, and Comet's
+``EXPLAIN``, which says why the rest falls back).
 
-Each query runs once to warm up, then ``BENCH_ROUNDS`` times (default 3) in Spark and in DuckDB:
-the medians, their ratio, and the results checked equal (sorted, numbers within 1e-9). Targets:
-geometric mean of Spark-through-the-endpoint / DuckDB <= 6x (moonshot <= 3x).
+Each query runs once in each engine to warm up, then ``BENCH_ROUNDS`` rounds (default 5) run
+each query in each engine in turn (the endpoints through psycopg), so that the three see the same
+load on the machine: the medians, their ratios, and the results checked equal (sorted, numbers
+within 1e-9). Targets: geometric mean of Spark-through-the-endpoint / DuckDB <= 6x (moonshot
+<= 3x).
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ import json
 import math
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +43,7 @@ sys.path.insert(0, str(REPO))
 from tests.bench import ssb  # noqa: E402 - after the repository is on the path
 
 SF = float(os.environ.get("BENCH_SF", 1))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", 5))
 APPENDS = 30
 """Appends that write the fact before it is clustered (4 files each)."""
 TARGET_FILE_SIZE = "32mb"
@@ -55,32 +59,49 @@ partition columns)."""
 
 
 def main() -> None:
+    from lake.config.settings import load_settings
+    from lake.platform.derby_server import stop_server
+
     home = Path(tempfile.mkdtemp(prefix="bench-star-"))
     started = time.perf_counter()
     paths = ssb.generate(home / "parquet", SF)
     print(f"SSB at scale factor {SF:g} generated in {time.perf_counter() - started:.0f} s "
           f"({home / 'parquet'})", flush=True)
-    plain = _spark_process(home, "none")
-    comet = _spark_process(home, "comet")
-    duck = _duckdb(paths)
-    _report(plain, comet, duck)
+    apps: dict[str, tuple[subprocess.Popen, dict[str, Any]]] = {}
+    try:
+        for accelerator in ("none", "comet"):  # one after the other: the first loads the tables
+            apps[accelerator] = _start_spark(home, accelerator)
+        measured = _side_by_side(paths, {acc: found["endpoint"] for acc, (_, found) in apps.items()})
+    finally:
+        for process, _ in apps.values():
+            process.stdin.close()
+            process.wait(timeout=300)
+        stop_server(load_settings(env={}, home=home))
+    _report(apps["none"][1], apps["comet"][1]["comet"], *measured)
+    shutil.rmtree(home)
 
 
 # -- the Spark applications --------------------------------------------------------------------------
 
 
-def _spark_process(home: Path, accelerator: str) -> dict[str, Any]:
-    """Run :func:`spark_application` in a process of its own; its measurements."""
+def _start_spark(home: Path, accelerator: str) -> tuple[subprocess.Popen, dict[str, Any]]:
+    """Start :func:`spark_application` in a process of its own; the process and what it found,
+    once its endpoint serves."""
     out = home / f"spark-{accelerator}.json"
-    subprocess.run([sys.executable, __file__, "--spark", accelerator, str(home)], check=True)
-    return json.loads(out.read_text())
+    process = subprocess.Popen([sys.executable, __file__, "--spark", accelerator, str(home)],
+                               stdin=subprocess.PIPE)
+    while not out.exists():
+        if process.poll() is not None:
+            raise SystemExit(f"the Spark application ({accelerator}) ended: exit code "
+                             f"{process.returncode}")
+        time.sleep(1)
+    return process, json.loads(out.read_text())
 
 
 def spark_application(accelerator: str, home: Path) -> None:
     """One Spark application with ``accelerator``: the plain one loads the tables and counts
-    files scanned; each times the queries through the endpoint. Writes ``spark-<acc>.json``."""
-    import psycopg
-
+    files scanned, the Comet one reports its plans; then each serves the endpoint (its address
+    and those findings in ``spark-<accelerator>.json``) until its input closes."""
     from lake.config.settings import load_settings
     from lake.platform.session import get_session
     from warehouse.sql.endpoint.server import SPARK_CONF, EndpointConfig, SqlEndpoint
@@ -91,21 +112,18 @@ def spark_application(accelerator: str, home: Path) -> None:
     if accelerator == "comet":
         conf["spark.sql.extendedExplainProviders"] = "org.apache.comet.ExtendedExplainInfo"
     spark = get_session(settings, f"bench-star-{accelerator}", conf=conf)
-    found: dict[str, Any] = {}
     if accelerator == "none":
-        found.update(_load_and_cluster(spark, settings, home / "parquet"))
+        found = _load_and_cluster(spark, settings, home / "parquet")
     else:
-        found["comet"] = {name: _comet_plan(spark, sql) for name, sql in ssb.QUERIES.items()}
-    endpoint = SqlEndpoint(spark, EndpointConfig.from_settings(settings, port=0)).start(home)
-    host, port = endpoint.address
-    with psycopg.connect(host=host, port=port, user="analyst", password=PASSWORD,
-                         dbname="warehouse", autocommit=True) as conn:
-        found["load_start"] = _loadavg()
-        found["seconds"], found["rows"] = _timed(lambda sql: conn.execute(sql).fetchall())
-        found["load_end"] = _loadavg()
+        found = {"comet": {name: _comet_plan(spark, sql) for name, sql in ssb.QUERIES.items()}}
+    endpoint = SqlEndpoint(spark, EndpointConfig.from_settings(settings, port=0)).start()
+    found["endpoint"] = endpoint.address
+    out = home / f"spark-{accelerator}.json"
+    out.with_suffix(".tmp").write_text(json.dumps(found))
+    out.with_suffix(".tmp").rename(out)  # whole, when the parent sees it
+    sys.stdin.read()
     endpoint.close()
     spark.stop()
-    (home / f"spark-{accelerator}.json").write_text(json.dumps(found, default=float))
 
 
 def _load_and_cluster(spark, settings, parquet: Path) -> dict[str, Any]:
@@ -194,31 +212,41 @@ def _comet_plan(spark, sql: str) -> dict[str, Any]:
             "scans": sorted({line.strip(" +-:") for line in comet.splitlines() if "Scan" in line})}
 
 
-# -- DuckDB and the report ---------------------------------------------------------------------------
+# -- side by side, and the report --------------------------------------------------------------------
 
 
-def _duckdb(paths: dict[str, Path]) -> dict[str, Any]:
+def _side_by_side(paths: dict[str, Path], endpoints: dict[str, tuple[str, int]]
+                  ) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, list]], list[str]]:
+    """Each query once in each engine (warm-up), then ``ROUNDS`` rounds of each query in each
+    engine in turn: the median seconds and the rows, per engine and query, and the load average
+    at the start of each round and at the end."""
     import duckdb
+    import psycopg
 
     con = duckdb.connect(config={"threads": 2})
     for name, path in paths.items():
         con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
-    found: dict[str, Any] = {"load_start": _loadavg()}
-    found["seconds"], found["rows"] = _timed(lambda sql: con.execute(sql).fetchall())
-    found["load_end"] = _loadavg()
-    return found
-
-
-def _timed(run) -> tuple[dict[str, float], dict[str, list]]:
-    """Each query once (warm-up), then each ``ROUNDS`` times: median seconds and the rows."""
-    rows = {name: [list(r) for r in run(sql)] for name, sql in ssb.QUERIES.items()}
-    times: dict[str, list[float]] = {name: [] for name in ssb.QUERIES}
-    for _ in range(ROUNDS):
-        for name, sql in ssb.QUERIES.items():
-            started = time.perf_counter()
-            run(sql)
-            times[name].append(time.perf_counter() - started)
-    return {name: statistics.median(t) for name, t in times.items()}, rows
+    with ExitStack() as stack:
+        runners = {"duckdb": lambda sql: con.execute(sql).fetchall()}
+        for accelerator, (host, port) in endpoints.items():
+            conn = stack.enter_context(psycopg.connect(host=host, port=port, user="analyst",
+                                                       password=PASSWORD, dbname="warehouse",
+                                                       autocommit=True))
+            runners[accelerator] = lambda sql, conn=conn: conn.execute(sql).fetchall()
+        rows = {engine: {name: [list(r) for r in run(sql)] for name, sql in ssb.QUERIES.items()}
+                for engine, run in runners.items()}
+        times: dict[str, dict[str, list[float]]] = {e: {n: [] for n in ssb.QUERIES} for e in runners}
+        loads = []
+        for _ in range(ROUNDS):
+            loads.append(_loadavg())
+            for name, sql in ssb.QUERIES.items():
+                for engine, run in runners.items():
+                    started = time.perf_counter()
+                    run(sql)
+                    times[engine][name].append(time.perf_counter() - started)
+        loads.append(_loadavg())
+    medians = {e: {n: statistics.median(t) for n, t in by_query.items()} for e, by_query in times.items()}
+    return medians, rows, loads
 
 
 def _same(a: list[list], b: list[list]) -> bool:
@@ -235,45 +263,42 @@ def _same(a: list[list], b: list[list]) -> bool:
         for r, s in zip(sorted(a, key=key), sorted(b, key=key), strict=True))
 
 
-def _geomean(values: list[float]) -> float:
-    return math.exp(sum(math.log(v) for v in values) / len(values))
-
-
 def _loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def _report(plain: dict, comet: dict, duck: dict) -> None:
+def _report(spark: dict, comet: dict[str, dict], seconds: dict[str, dict[str, float]],
+            rows: dict[str, dict[str, list]], loads: list[str]) -> None:
+    """The table, the geometric means against the targets, files scanned, Comet's plans."""
     names = list(ssb.QUERIES)
-    before, after = plain["files_before"], plain["files_after"]
-    print(f"\nSSB, scale factor {SF:g}: lineorder {plain['fact_rows']:,} rows (loaded in "
-          f"{plain['load_s']:.0f} s, OPTIMIZE {plain['optimize_s']:.0f} s: "
-          f"{plain['fact_files'][0]} files -> {plain['fact_files'][1]}); Spark local[2] through "
-          f"the SQL endpoint vs DuckDB (2 threads), median of {ROUNDS} warm rounds")
-    print(f"{'query':<6} {'rows':>5} {'spark s':>8} {'duckdb s':>8} {'ratio':>6} {'comet s':>8} "
-          f"{'ratio':>6} {'comet/plain':>11} {'fact files scanned':>19}  equal")
+    before, after = spark["files_before"], spark["files_after"]
+    print(f"\nSSB, scale factor {SF:g}: lineorder {spark['fact_rows']:,} rows (loaded in "
+          f"{spark['load_s']:.0f} s, OPTIMIZE {spark['optimize_s']:.0f} s: "
+          f"{spark['fact_files'][0]} files -> {spark['fact_files'][1]}); Spark local[2] through "
+          f"the SQL endpoint vs DuckDB (2 threads), median of {ROUNDS} warm rounds, interleaved")
+    print(f"{'query':<6} {'rows':>5} {'plain s':>8} {'duckdb s':>8} {'ratio':>6} {'comet s':>8} "
+          f"{'ratio':>6} {'plain/comet':>11} {'fact files scanned':>19}  equal")
     mismatches = []
     for name in names:
-        p, c, d = plain["seconds"][name], comet["seconds"][name], duck["seconds"][name]
-        equal = [_same(plain["rows"][name], duck["rows"][name]),
-                 _same(comet["rows"][name], duck["rows"][name])]
-        mismatches += [f"{name} ({who})" for who, ok in zip(("plain", "comet"), equal, strict=True)
+        p, c, d = (seconds[e][name] for e in ("none", "comet", "duckdb"))
+        equal = {e: _same(rows[e][name], rows["duckdb"][name]) for e in ("none", "comet")}
+        mismatches += [f"{name} ({'plain' if e == 'none' else e})" for e, ok in equal.items()
                        if not ok]
-        print(f"{name:<6} {len(duck['rows'][name]):>5} {p:>8.3f} {d:>8.3f} {p / d:>5.1f}x "
+        print(f"{name:<6} {len(rows['duckdb'][name]):>5} {p:>8.3f} {d:>8.3f} {p / d:>5.1f}x "
               f"{c:>8.3f} {c / d:>5.1f}x {p / c:>10.2f}x {before[name]:>9} -> {after[name]:<6}  "
-              f"{'yes' if all(equal) else 'NO'}")
-    plain_ratio = _geomean([plain["seconds"][n] / duck["seconds"][n] for n in names])
-    comet_ratio = _geomean([comet["seconds"][n] / duck["seconds"][n] for n in names])
-    speedup = _geomean([plain["seconds"][n] / comet["seconds"][n] for n in names])
-    print(f"geometric mean, Spark / DuckDB: plain {plain_ratio:.1f}x, Comet {comet_ratio:.1f}x "
-          f"(target <= {TARGET:g}x, moonshot <= {MOONSHOT:g}x); Comet vs plain: {speedup:.2f}x "
-          "faster")
+              f"{'yes' if all(equal.values()) else 'NO'}")
+
+    def geomean(a: str, b: str) -> float:
+        return math.exp(statistics.fmean(math.log(seconds[a][n] / seconds[b][n]) for n in names))
+
+    print(f"geometric mean, Spark / DuckDB: plain {geomean('none', 'duckdb'):.1f}x, Comet "
+          f"{geomean('comet', 'duckdb'):.1f}x (target <= {TARGET:g}x, moonshot <= {MOONSHOT:g}x); "
+          f"plain / Comet: {geomean('none', 'comet'):.2f}x")
     print(f"pruning probe (Q1.1's year on lo_orderdate): {before['probe']} fact files scanned "
           f"before OPTIMIZE, {after['probe']} after")
-    _report_comet(comet["comet"])
-    for who, found in (("plain Spark", plain), ("Comet", comet), ("DuckDB", duck)):
-        print(f"load average (1/5/15 min) {who}: {found['load_start']} at the start of its "
-              f"timed rounds, {found['load_end']} at the end")
+    _report_comet(comet)
+    print(f"load average (1/5/15 min) at the start of each round, and at the end: "
+          f"{'; '.join(loads)}")
     if mismatches:
         raise SystemExit(f"results differ from DuckDB's: {', '.join(mismatches)}")
 
