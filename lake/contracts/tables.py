@@ -13,11 +13,13 @@ the others.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from lake.contracts.model import Contract
 from lake.contracts.rules.registry import silver_checks
 from lake.platform.catalog import table
+from lake.platform.concurrent import run_concurrently
 from lake.platform.tables import create_table, existing_tables, sync_checks
 
 if TYPE_CHECKING:
@@ -59,23 +61,30 @@ def stats_properties(contract: Contract) -> dict[str, str]:
 
 
 def create_zone_tables(spark: SparkSession, contracts: dict[str, Contract]) -> None:
-    """Bronze, silver and quarantine tables of every contract (of one source), and the silver
-    tables' CHECK constraints kept to the contract's."""
+    """Bronze, silver and quarantine tables of every contract (of one source), side by side,
+    and the silver tables' CHECK constraints kept to the contract's."""
     names = {(name, zone): table(c.source, zone, name)
              for name, c in contracts.items() for zone in ("bronze", "silver", "quarantine")}
     existing = existing_tables(spark, names.values())
+    calls = []
     for name, contract in contracts.items():
         props = stats_properties(contract)
-        source = contract.source
         bronze, silver, quarantine = (names[name, z] for z in ("bronze", "silver", "quarantine"))
         if bronze not in existing:
-            create_table(spark, bronze, bronze_ddl(contract), comment=contract.description,
-                         properties=props)
-        if silver in existing or not create_table(
-                spark, silver, silver_ddl(contract), comment=contract.description,
-                checks=silver_checks(contract), properties=props):
-            sync_checks(spark, silver, silver_checks(contract))
+            calls.append(partial(create_table, spark, bronze, bronze_ddl(contract),
+                                 comment=contract.description, properties=props))
+        calls.append(partial(_silver, spark, silver, contract, silver in existing))
         if quarantine not in existing:
-            create_table(spark, quarantine, quarantine_ddl(contract),
-                         comment=f"Rejected rows of {source}.{name}, with the rules each failed",
-                         properties=props)
+            calls.append(partial(
+                create_table, spark, quarantine, quarantine_ddl(contract),
+                comment=f"Rejected rows of {contract.source}.{name}, with the rules each failed",
+                properties=props))
+    run_concurrently(calls)
+
+
+def _silver(spark: SparkSession, silver: str, contract: Contract, exists: bool) -> None:
+    checks = silver_checks(contract)
+    if exists or not create_table(spark, silver, silver_ddl(contract),
+                                  comment=contract.description, checks=checks,
+                                  properties=stats_properties(contract)):
+        sync_checks(spark, silver, checks)

@@ -11,9 +11,11 @@ source's jobs write only their own partitions and never conflict with another so
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from lake.platform.batch_ids import check_batch_id
+from lake.platform.concurrent import run_concurrently
 from lake.platform.tables import create_table, existing_tables
 
 if TYPE_CHECKING:
@@ -60,10 +62,9 @@ TABLES = {
 def create_meta_tables(spark: SparkSession) -> None:
     """Create every ``meta`` table that does not exist yet."""
     existing = existing_tables(spark, TABLES)
-    for name, (ddl, comment, checks) in TABLES.items():
-        if name not in existing:
-            create_table(spark, name, ddl, comment=comment, checks=checks,
-                         partition_by=("source",))
+    run_concurrently([partial(create_table, spark, name, ddl, comment=comment, checks=checks,
+                              partition_by=("source",))
+                      for name, (ddl, comment, checks) in TABLES.items() if name not in existing])
 
 
 def batch_of(source: str, batch_id: str, datasets) -> str:
