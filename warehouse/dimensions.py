@@ -49,6 +49,8 @@ class Applied:
 
 def create_dimension(spark: SparkSession, dim: Dimension, info: SelectInfo) -> None:
     """Create the dimension's table, its columns typed as its SELECT types them."""
+    if spark.catalog.tableExists(dim.table):
+        return  # (typing the SELECT is an analysis with a catalog lookup per table it reads)
     types = {f.name: f.dataType.simpleString() for f in spark.sql(info.sql).schema}
     cols = [f"{ident(dim.sk)} BIGINT NOT NULL"]
     cols += [f"{ident(c)} {types[c]} NOT NULL" for c in dim.key]
