@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -267,6 +268,7 @@ def main() -> int:  # noqa: PLR0915 - one benchmark, read top to bottom
           f"{worst:.2f}x); files rewritten <= files holding changed keys "
           f"({'met' if rewritten <= holding else 'MISSED'}: {rewritten} vs {holding})")
     spark.stop()
+    shutil.rmtree(home, ignore_errors=True)  # its metastore server stops with it
     return 0
 
 

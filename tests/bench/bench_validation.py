@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -212,6 +213,7 @@ def main() -> int:
         for name, (wall, jobs) in rows.items():
             print(f"  {name:<22} {wall:>7.2f} {int(jobs):>5}")
     spark.stop()
+    shutil.rmtree(home, ignore_errors=True)  # its metastore server stops with it
     return 0 if ok else 1
 
 
