@@ -30,20 +30,20 @@ def settings_and_project() -> tuple[Settings, Project]:
 
 
 def spark_session(settings: Settings, app: str, sources: list[str] = ()) -> SparkSession:
-    """A Spark session with the zone databases of ``sources``, ``meta`` and ``warehouse``."""
+    """A Spark session with the zone databases of ``sources``, ``meta`` and ``warehouse``; the
+    JVM's start-up output goes to the home's logs (see :func:`analyst_spark`)."""
     from lake.platform.catalog import ensure_databases
-    from lake.platform.session import get_session
 
     progress("starting Spark ...")
-    spark = get_session(settings, app_name=f"lakehouse-{app}")
+    spark = analyst_spark(settings, app)
     ensure_databases(spark, settings, list(sources))
     return spark
 
 
 def analyst_spark(settings: Settings, app: str,
                   conf: dict[str, str] | None = None) -> SparkSession:
-    """A Spark session for an analyst's command, without Spark's start-up chatter on the
-    terminal: the JVM's own output goes to ``<home>/logs/lakehouse-<app>.log``."""
+    """A Spark session for a command, without Spark's start-up chatter on the terminal: the
+    JVM's own output goes to ``<home>/logs/lakehouse-<app>.log``."""
     from lake.platform.session import get_session
 
     log = settings.home / "logs" / f"lakehouse-{app}.log"
