@@ -14,6 +14,7 @@ Database connections of JDBC sources are settings too, never declarations:
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +83,11 @@ class Settings(BaseModel):
     # as on a cluster); "auto": in_process for a local master, spark_submit otherwise
     spark_tasks: Literal["auto", "in_process", "spark_submit"] = "auto"
     shuffle_partitions: int = 4
+    # the driver JVM's heap (Spark's spark.driver.memory, e.g. "4g"); empty: for a local master,
+    # whose driver also runs the tasks, a quarter of the machine's memory between 1g and 8g
+    # (Spark's own default, 1g, spills a million-row batch's cached rows to disk); on a cluster,
+    # Spark's default
+    spark_driver_memory: str = ""
     # a native engine under Spark SQL: "comet" (Apache DataFusion Comet, its jar from `make
     # jars`) runs the operators it supports in native code and leaves the rest to Spark
     spark_accelerator: Literal["none", "comet"] = "none"
@@ -121,6 +127,13 @@ class Settings(BaseModel):
         if value < 1:
             raise ValueError("must be a positive integer, e.g. 4")
         return value
+
+    @field_validator("spark_driver_memory")
+    @classmethod
+    def _memory(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[1-9][0-9]{0,6}[kmgt]", value.strip().lower()):
+            raise ValueError("must be a JVM memory size, a number and k, m, g or t, e.g. 4g")
+        return value.strip().lower()
 
     @field_validator("sql_row_limit")
     @classmethod

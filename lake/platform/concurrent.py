@@ -15,7 +15,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-MAX_THREADS = 4
+MAX_THREADS = 6
 
 
 def run_concurrently(calls: Sequence[Callable[[], T]]) -> list[T]:

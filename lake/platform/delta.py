@@ -93,13 +93,19 @@ def write_batch(df: DataFrame, table: str, batch_id: str, *, where: str | None =
     ``force`` a batch already committed at ``txn_version`` or later is skipped (Delta transaction
     id); a higher ``txn_version`` (e.g. a newer contract version) replaces it. With ``force`` the
     batch's rows are replaced in one new version. ``rows``: the number of rows of ``df``, when
-    the caller has counted them (saves reading the commit's metrics, one Spark job).
+    the caller has counted them (saves reading the commit's metrics, one Spark job); ``rows=0``
+    with no rows of the batch in the table writes nothing (no empty version).
     """
     spark = df.sparkSession
     location = table_location(spark, table)
     target = delta_table(spark, table)
     before = latest_version(spark, location)
     predicate = where or f"_batch_id = '{batch_id}'"
+    if rows == 0 and target.toDF().where(predicate).isEmpty():
+        # nothing to write and nothing to replace: no empty commit (a query the files' statistics
+        # answer is a fraction of a commit's cost)
+        log.info("%s batch %s: no rows, none to replace (version %s)", table, batch_id, before)
+        return TableWrite(table, before, False, location, 0)
     writer = df.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
     if not force:
         app_id = f"{table}:{predicate}" if where else f"{table}:{batch_id}"

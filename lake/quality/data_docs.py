@@ -39,9 +39,10 @@ class DataDocs:
         builder.build(resource_identifiers=list(resources), build_index=True)
         return self.index()
 
-    def index(self) -> Path | None:
-        """The site's index page, if it has been built."""
-        url = self.builder().get_resource_url(only_if_exists=True)
+    def index(self, *, only_if_exists: bool = True) -> Path | None:
+        """The site's index page, if it has been built (or, ``only_if_exists=False``, where it
+        will be)."""
+        url = self.builder().get_resource_url(only_if_exists=only_if_exists)
         if url and url.startswith("file://"):
             return Path(unquote(urlparse(url).path))
         return None

@@ -246,6 +246,13 @@ def update_data_docs(gx_root: Path, results: Sequence[SuiteResult]) -> Path | No
                              f"{gx_root}: {err}") from err
 
 
+def data_docs_index(gx_root: Path) -> Path | None:
+    """Where the Data Docs' index page under ``gx_root`` is (built or not)."""
+    gx = import_gx()
+    with gx_project.LOCK:
+        return gx_project.project(gx, Path(gx_root)).docs.index(only_if_exists=False)
+
+
 def _run_validation(
     df: DataFrame,
     *,

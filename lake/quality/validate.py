@@ -1,22 +1,24 @@
 """Validation of one bronze batch: valid rows to silver, every failing row to quarantine.
 
-Per dataset, in dependency order (referenced datasets first; datasets that do not depend on each
-other side by side), with the contract version in effect for the batch and the batch's
-environment:
+Per dataset, every dataset of the batch side by side, with the contract version in effect for the
+batch and the batch's environment (a reference check reads the referenced dataset's rows of
+earlier batches in silver, and its rows of this batch that pass, flagged beside it):
 
 1. flag every row (:func:`lake.quality.flags.flag_rows`) and persist the result;
 2. one aggregation counts rows in / valid / quarantined, failures per rule and the profile
    statistics (:mod:`lake.quality.profile`); a group-by adds value frequencies where needed;
 3. Great Expectations runs the suite generated from the contract on the persisted rows
-   (:func:`expectation_specs`);
+   (:func:`expectation_specs`), beside step 2's group-by;
 4. the anomaly report is computed (:mod:`lake.quality.anomalies`).
 
-Then the Data Docs are updated once for the batch: every dataset's result pages and the index.
+The Data Docs are updated once for the batch (every dataset's result pages and the index), beside
+the writes below, or before the batch stops.
 
 Only when every dataset passed its ``fail``-severity rules are rows written: silver, quarantine
-(each row with the rules it failed and the contract version), ``meta.batch_counts`` and
-``meta.anomalies``. Otherwise :class:`ContractViolation` stops the batch and nothing is written
-past bronze.
+(each row with the rules it failed and the contract version; a dataset with no failing rows
+writes quarantine only to replace rows an earlier run of the batch left there) and
+``meta.anomalies``, side by side, then ``meta.batch_counts``, which marks the batch validated.
+Otherwise :class:`ContractViolation` stops the batch and nothing is written past bronze.
 
 Passes over the data, whatever the number of rules K: the bronze batch is read once (step 1,
 materialised by step 2's aggregation); everything after reads the persisted flagged rows: one
@@ -62,6 +64,7 @@ from lake.quality.anomalies import Anomaly, detect
 from lake.quality.expectations import (
     ExpectationSpec,
     SuiteResult,
+    data_docs_index,
     update_data_docs,
     validate_dataframe,
 )
@@ -70,6 +73,8 @@ from lake.quality.flags import is_quarantined as quarantined
 from lake.quality.profile import Profile, aggregates, from_aggregates, value_counts
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from pyspark.sql import DataFrame, SparkSession
 
 log = logging.getLogger(__name__)
@@ -104,36 +109,77 @@ def validate_batch(spark: SparkSession, source: Source, *, logical_date: date, b
     from lake.contracts.versions import in_effect
     from lake.quality.gx_project import import_in_background
 
+
     import_in_background()
     check_environment(source.contracts, environment)
-    effective = in_effect(spark, source.contracts, batch_id, validated_at)
     create_meta_tables(spark)
+    effective, changes, previous = run_concurrently([
+        partial(in_effect, spark, source.contracts, batch_id, validated_at),
+        partial(_schema_changes, spark, source.name, batch_id),
+        partial(_previous_profiles, spark, source.name, batch_id)])
     create_zone_tables(spark, effective)
-    changes = _schema_changes(spark, source.name, batch_id)
-    previous = _previous_profiles(spark, source.name, batch_id)
+    flagged: dict[str, _Flagged] = {}
     checked: dict[str, _Checked] = {}
     try:
+        # every dataset's flags as a plan, referenced datasets first (a reference reads the
+        # flagged rows of this batch that pass); then all are checked side by side, and Spark
+        # computes a referenced dataset's rows once for its own check and its referrers'
         for level in _dependency_levels(effective):
             names = [name for name in level if name in changes]  # datasets with rows
-            done = run_concurrently([partial(
-                _check, spark, effective[name], environment_for(effective[name], environment),
-                batch_id, gx_root, dict(checked), changes[name], previous.get(name))
-                for name in names])
-            checked.update(zip(names, done, strict=True))
-        _data_docs(gx_root, checked)
-        _stop_on_failed_rules([c.result for c in checked.values()], batch_id)
-        results = run_concurrently([partial(_write, c, batch_id, force)
-                                    for c in checked.values()])
-    finally:
+            flagged.update(zip(names, run_concurrently([partial(
+                _flag, spark, effective[name], environment_for(effective[name], environment),
+                batch_id, dict(flagged)) for name in names]), strict=True))
+        done = run_concurrently([partial(
+            check, f.contract, f.environment, f.rows, f.columns, gx_root=gx_root,
+            label=f"{source.name}.{name} batch {batch_id}", changes=changes[name],
+            previous=previous.get(name), data_docs=False) for name, f in flagged.items()])
+        for (name, f), c in zip(flagged.items(), done, strict=True):
+            c.result = replace(c.result, bronze_version=f.bronze_version)
+            checked[name] = c
+        if not checked:
+            return []
+        docs = partial(update_data_docs, gx_root, [c.result.expectations
+                                                   for c in checked.values()])
+        index = data_docs_index(gx_root)
         for c in checked.values():
-            c.flagged.unpersist()
-    if results:
-        _record(spark, source.name, results, logical_date, batch_id, validated_at, force)
+            c.result = replace(c.result, expectations=replace(c.result.expectations,
+                                                              data_docs_index=index))
+        try:
+            _stop_on_failed_rules([c.result for c in checked.values()], batch_id)
+        except ContractViolation:
+            docs()  # the pages that show why
+            raise
+        # the Data Docs and the anomaly report beside the writes; the batch's counts after
+        # them, as they mark the batch validated (pending_batches)
+        txn = sum(c.result.contract.version for c in checked.values())
+        _, _, *results = run_concurrently(
+            [docs, partial(_record, spark, ANOMALIES, _anomaly_rows(
+                source.name, checked, logical_date, batch_id, validated_at), source.name,
+                batch_id, force=force, txn=txn)]
+            + [partial(_write, c, batch_id, force) for c in checked.values()])
+    finally:
+        for f in flagged.values():
+            f.rows.unpersist()
+    _record(spark, BATCH_COUNTS, _count_rows(source.name, results, logical_date, batch_id,
+                                             validated_at), source.name, batch_id, force=force,
+            txn=txn)
     return results
 
 
-def _check(spark: SparkSession, contract: Contract, env: str, batch_id: str, gx_root: Path,
-           done: dict[str, _Checked], changes: list[dict], previous: Profile | None) -> _Checked:
+@dataclass(frozen=True)
+class _Flagged:
+    contract: Contract
+    environment: str
+    rows: DataFrame  # persisted
+    columns: tuple[str, ...]  # the bronze batch's
+    active: tuple[Rule, ...]
+    bronze_version: int
+
+
+def _flag(spark: SparkSession, contract: Contract, env: str, batch_id: str,
+          flagged: dict[str, _Flagged]) -> _Flagged:
+    """The batch's bronze rows of ``contract``'s dataset, flagged and persisted (a plan: no
+    Spark job runs here)."""
     name = contract.dataset
     bronze_table = table(contract.source, "bronze", name)
     bronze = delta_table(spark, bronze_table)
@@ -144,11 +190,17 @@ def _check(spark: SparkSession, contract: Contract, env: str, batch_id: str, gx_
         raise SchemaEvolutionError(
             f"{bronze_table} has no columns {missing} of contract v{contract.version}; re-run the "
             f"bronze task for batch {batch_id} so it is ingested with that contract version")
-    checked = evaluate(contract, env, batch, _known_keys(spark, contract, batch_id, done),
-                       gx_root=gx_root, label=f"{contract.source}.{name} batch {batch_id}",
-                       changes=changes, previous=previous, data_docs=False)
-    checked.result = replace(checked.result, bronze_version=bronze_version)
-    return checked
+    known = _known_keys(spark, contract, batch_id, flagged)
+    return _Flagged(contract, env, flag(contract, env, batch, known), tuple(batch.columns),
+                    rules(contract, env), bronze_version)
+
+
+def flag(contract: Contract, env: str, batch: DataFrame,
+         known: dict[str, DataFrame]) -> DataFrame:
+    """Step 1 of the module doc: ``batch`` (bronze rows) with ``_failed_rules``, persisted (the
+    caller unpersists); ConfigError for a custom rule that cannot run."""
+    check_custom_rules(contract, batch)
+    return batch.transform(flag_rows(contract, known, environment=env)).persist()
 
 
 def evaluate(contract: Contract, env: str, batch: DataFrame, known: dict[str, DataFrame], *,
@@ -157,17 +209,27 @@ def evaluate(contract: Contract, env: str, batch: DataFrame, known: dict[str, Da
     """Steps 1-4 of the module doc on ``batch`` (bronze rows); the flagged rows stay persisted
     for the writes (the caller unpersists them). ``data_docs=False`` leaves the Data Docs to
     the caller (:func:`update_data_docs`, once for several datasets)."""
-    check_custom_rules(contract, batch)
+    return check(contract, env, flag(contract, env, batch, known), batch.columns,
+                 gx_root=gx_root, label=label, changes=changes, previous=previous,
+                 data_docs=data_docs)
+
+
+def check(contract: Contract, env: str, flagged: DataFrame, columns: Sequence[str], *,
+          gx_root: Path, label: str, changes: list[dict] = (), previous: Profile | None = None,
+          data_docs: bool = True) -> _Checked:
+    """Steps 2-4 of the module doc on ``flagged`` rows (persisted) whose bronze columns are
+    ``columns``."""
     active = rules(contract, env)
-    flagged = batch.transform(flag_rows(contract, known, environment=env)).persist()
-    counts, stats = count_batch(flagged, active,
-                                aggregates(contract, env, batch.columns, previous))
-    profile = from_aggregates(contract, env, batch.columns, counts.rows_in, stats)
-    value_counts(flagged, contract, profile)
-    expectations = validate_dataframe(
-        flagged, suite_name=f"{contract.source}.{contract.dataset}",
-        specs=expectation_specs(active), gx_root=gx_root,
-        batch_label=f"{label} ({env}, contract v{contract.version})", data_docs=data_docs)
+    counts, stats = count_batch(flagged, active, aggregates(contract, env, columns, previous))
+    profile = from_aggregates(contract, env, columns, counts.rows_in, stats)
+    # side by side: both only read the persisted rows, and GX's own Python work leaves the
+    # cores to the value counts' jobs
+    _, expectations = run_concurrently([
+        partial(value_counts, flagged, contract, profile),
+        partial(validate_dataframe, flagged, suite_name=f"{contract.source}.{contract.dataset}",
+                specs=expectation_specs(active), gx_root=gx_root,
+                batch_label=f"{label} ({env}, contract v{contract.version})",
+                data_docs=data_docs)])
     anomalies = tuple(detect(contract, env, active, counts.by_rule, profile, previous, changes))
     log.info("%s (%s, contract v%s): %s in, %s valid, %s quarantined, %s anomalies", label, env,
              contract.version, counts.rows_in, counts.rows_valid, counts.rows_quarantined,
@@ -177,18 +239,10 @@ def evaluate(contract: Contract, env: str, batch: DataFrame, known: dict[str, Da
     return _Checked(result, flagged, active)
 
 
-def _data_docs(gx_root: Path, checked: dict[str, _Checked]) -> None:
-    """One Data Docs update for every dataset's validation result (pages and index)."""
-    index = update_data_docs(gx_root, [c.result.expectations for c in checked.values()])
-    for c in checked.values():
-        c.result = replace(c.result, expectations=replace(c.result.expectations,
-                                                          data_docs_index=index))
-
-
 def _known_keys(spark: SparkSession, contract: Contract, batch_id: str,
-                done: dict[str, _Checked]) -> dict[str, DataFrame]:
+                flagged: dict[str, _Flagged]) -> dict[str, DataFrame]:
     """Keys of each referenced dataset: silver rows of earlier batches plus this batch's rows of
-    that dataset that passed (validated just before, not yet written)."""
+    that dataset that pass (flagged beside this one, not yet written)."""
     from pyspark.sql import functions as F
 
     known = {}
@@ -196,9 +250,9 @@ def _known_keys(spark: SparkSession, contract: Contract, batch_id: str,
         earlier = spark.table(table(contract.source, "silver", ref.dataset)).where(
             F.col("_batch_id") < batch_id)
         keys = earlier.select(ref.key)
-        if ref.dataset in done:
-            c = done[ref.dataset]
-            keys = keys.unionByName(c.flagged.where(~quarantined(c.active)).select(ref.key))
+        if ref.dataset in flagged:
+            f = flagged[ref.dataset]
+            keys = keys.unionByName(f.rows.where(~quarantined(f.active)).select(ref.key))
         known[ref.dataset] = keys
     return known
 
@@ -249,24 +303,32 @@ def _write(c: _Checked, batch_id: str, force: bool) -> DatasetValidation:
     return replace(r, silver=silver, quarantine=quarantine)
 
 
-def _record(spark: SparkSession, source: str, results: list[DatasetValidation],
-            logical_date: date, batch_id: str, validated_at: datetime, force: bool) -> None:
-    """One row per dataset of the batch in ``meta.batch_counts`` and ``meta.anomalies``, one
-    commit each."""
-    txn = sum(r.contract.version for r in results)
-    counts = [(source, r.dataset, batch_id, logical_date, r.counts.rows_in, r.counts.rows_valid,
-               r.counts.rows_quarantined, {k: v for k, v in r.counts.by_rule.items() if v},
-               r.contract.version, validated_at) for r in results]
-    reports = [(source, r.dataset, batch_id, logical_date, r.environment, r.contract.version,
-                r.counts.rows_in, [_anomaly_row(a) for a in r.anomalies], r.profile.to_json(),
-                str(r.expectations.data_docs_index) if r.expectations.data_docs_index else None,
-                validated_at) for r in results]
-    where = batch_of(source, batch_id, [r.dataset for r in results])
-    run_concurrently([
-        partial(write_batch, spark.createDataFrame(rows, schema=delta_table(spark, meta).toDF()
-                                                   .schema),
-                meta, batch_id, where=where, force=force, txn_version=txn, rows=len(rows))
-        for meta, rows in ((BATCH_COUNTS, counts), (ANOMALIES, reports))])
+def _record(spark: SparkSession, meta: str, rows: list[tuple], source: str, batch_id: str, *,
+            force: bool, txn: int) -> None:
+    """The batch's rows of meta table ``meta`` (one per dataset, its name second), in one
+    commit."""
+    datasets = [row[1] for row in rows]
+    write_batch(spark.createDataFrame(rows, schema=delta_table(spark, meta).toDF().schema), meta,
+                batch_id, where=batch_of(source, batch_id, datasets), force=force,
+                txn_version=txn, rows=len(rows))
+
+
+def _count_rows(source: str, results: list[DatasetValidation], logical_date: date,
+                batch_id: str, validated_at: datetime) -> list[tuple]:
+    """``meta.batch_counts`` rows of the batch."""
+    return [(source, r.dataset, batch_id, logical_date, r.counts.rows_in, r.counts.rows_valid,
+             r.counts.rows_quarantined, {k: v for k, v in r.counts.by_rule.items() if v},
+             r.contract.version, validated_at) for r in results]
+
+
+def _anomaly_rows(source: str, checked: dict[str, _Checked], logical_date: date,
+                  batch_id: str, validated_at: datetime) -> list[tuple]:
+    """``meta.anomalies`` rows of the batch: each dataset's report and profile."""
+    results = [c.result for c in checked.values()]
+    return [(source, r.dataset, batch_id, logical_date, r.environment, r.contract.version,
+             r.counts.rows_in, [_anomaly_row(a) for a in r.anomalies], r.profile.to_json(),
+             str(r.expectations.data_docs_index) if r.expectations.data_docs_index else None,
+             validated_at) for r in results]
 
 
 def _anomaly_row(a: Anomaly) -> tuple:
