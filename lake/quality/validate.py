@@ -109,7 +109,6 @@ def validate_batch(spark: SparkSession, source: Source, *, logical_date: date, b
     from lake.contracts.versions import in_effect
     from lake.quality.gx_project import import_in_background
 
-
     import_in_background()
     check_environment(source.contracts, environment)
     create_meta_tables(spark)
@@ -121,14 +120,10 @@ def validate_batch(spark: SparkSession, source: Source, *, logical_date: date, b
     flagged: dict[str, _Flagged] = {}
     checked: dict[str, _Checked] = {}
     try:
-        # every dataset's flags as a plan, referenced datasets first (a reference reads the
-        # flagged rows of this batch that pass); then all are checked side by side, and Spark
-        # computes a referenced dataset's rows once for its own check and its referrers'
-        for level in _dependency_levels(effective):
-            names = [name for name in level if name in changes]  # datasets with rows
-            flagged.update(zip(names, run_concurrently([partial(
-                _flag, spark, effective[name], environment_for(effective[name], environment),
-                batch_id, dict(flagged)) for name in names]), strict=True))
+        _flag_all(spark, effective, [name for name in effective if name in changes], environment,
+                  batch_id, flagged)
+        # all side by side: Spark computes a referenced dataset's flagged rows once, for its
+        # own check and its referrers'
         done = run_concurrently([partial(
             check, f.contract, f.environment, f.rows, f.columns, gx_root=gx_root,
             label=f"{source.name}.{name} batch {batch_id}", changes=changes[name],
@@ -174,6 +169,17 @@ class _Flagged:
     columns: tuple[str, ...]  # the bronze batch's
     active: tuple[Rule, ...]
     bronze_version: int
+
+
+def _flag_all(spark: SparkSession, effective: dict[str, Contract], names: list[str],
+              environment: str | None, batch_id: str, flagged: dict[str, _Flagged]) -> None:
+    """Add each dataset of ``names`` to ``flagged`` as a plan, referenced datasets first: a
+    reference check reads the flagged rows of this batch that pass."""
+    for level in _dependency_levels(effective):
+        wanted = [name for name in level if name in names]
+        flagged.update(zip(wanted, run_concurrently([partial(
+            _flag, spark, effective[name], environment_for(effective[name], environment),
+            batch_id, dict(flagged)) for name in wanted]), strict=True))
 
 
 def _flag(spark: SparkSession, contract: Contract, env: str, batch_id: str,
