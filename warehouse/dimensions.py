@@ -20,7 +20,7 @@ from lake.platform.delta import idempotent_dml
 from lake.platform.tables import create_table
 from warehouse import scd1, scd2
 from warehouse.models.sql_check import SelectInfo, substitute
-from warehouse.sql_parts import batch, ident
+from warehouse.sql_parts import BROADCAST_ROWS, batch, ident
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -90,7 +90,9 @@ def apply_batch(spark: SparkSession, dim: Dimension, info: SelectInfo, pending: 
         protected = _protected(spark, dim, info, pending)
         sql = meta.snapshot_merge(dim, select, protected, **kwargs)
     else:
-        sql = meta.changes_merge(dim, select, **kwargs)
+        # a batch of changes bounds the source: each change, and at most one current version each
+        sql = meta.changes_merge(dim, select, broadcast=pending.rows_valid <= BROADCAST_ROWS,
+                                 **kwargs)
     with idempotent_dml(spark, f"{dim.table}:{pending.batch_id}:{pending.rows_valid}"):
         counts = spark.sql(sql).first()  # MERGE's row counts (no row: Delta skipped a repeat)
     inserted = counts is not None and counts["num_inserted_rows"] > 0

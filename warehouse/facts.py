@@ -18,7 +18,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from warehouse.sql_parts import INFERRED_FROM, batch, columns, equal, ident, surrogate, ts
+from warehouse.sql_parts import (
+    BROADCAST_ROWS,
+    INFERRED_FROM,
+    batch,
+    columns,
+    equal,
+    ident,
+    merge_source,
+    surrogate,
+    ts,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -43,8 +53,10 @@ def fact_columns(fact: Fact, output: list[str], dims: dict[str, Dimension]) -> l
 
 
 def fact_merge(fact: Fact, select: str, output: list[str], dims: dict[str, Dimension], *,
-               recorded: datetime, batch_id: str) -> str:
-    """The MERGE of one batch into the fact (``select``: the fact's SELECT over the batch)."""
+               recorded: datetime, batch_id: str, broadcast: bool = False) -> str:
+    """The MERGE of one batch into the fact (``select``: the fact's SELECT over the batch, one
+    source row per batch row; ``broadcast``: a small batch, see
+    :func:`warehouse.sql_parts.merge_source`)."""
     r, b = ts(recorded), batch(batch_id)
     ctes = [f"src AS ({select})"]
     joins, keys = [], []
@@ -80,7 +92,8 @@ def fact_merge(fact: Fact, select: str, output: list[str], dims: dict[str, Dimen
     compared = [c for c in all_cols if c not in ("recorded_at", "_batch_id")]
     same = " AND ".join(f"t.{ident(c)} <=> s.{ident(c)}" for c in compared)
     sets = ", ".join(f"{ident(c)} = s.{ident(c)}" for c in all_cols)
-    return (f"MERGE INTO {fact.table} AS t USING (WITH {', '.join(ctes)} {source}) AS s "
+    using = merge_source(f"WITH {', '.join(ctes)} {source}", broadcast=broadcast)
+    return (f"MERGE INTO {fact.table} AS t USING {using} AS s "
             f"ON {equal(fact.grain, 't', 's')} AND s._grain_ok "
             f"WHEN MATCHED AND NOT ({same}) THEN UPDATE SET {sets} "
             f"WHEN NOT MATCHED THEN INSERT ({columns(all_cols)}) "
@@ -171,7 +184,8 @@ def apply_batch(spark: SparkSession, fact: Fact, info: SelectInfo, output: list[
         earlier = inferred.get(dim.table, Applied("loaded"))
         inferred[dim.table] = Applied("loaded", (*earlier.sql, sql),
                                       rows=earlier.rows + written_rows(counts))
-    sql = fact_merge(fact, select, output, dims, **kwargs)
+    sql = fact_merge(fact, select, output, dims, broadcast=pending.rows_valid <= BROADCAST_ROWS,
+                     **kwargs)
     try:
         with idempotent_dml(spark, f"{fact.table}:{pending.batch_id}:{pending.rows_valid}"):
             counts = spark.sql(sql).first()

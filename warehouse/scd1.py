@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from warehouse.sql_parts import batch, columns, equal, ident, row_hash, surrogate, ts
+from warehouse.sql_parts import batch, columns, equal, ident, merge_source, row_hash, surrogate, ts
 
 if TYPE_CHECKING:
     from warehouse.models.dimension import Dimension
@@ -77,7 +77,9 @@ def snapshot_merge(dim: Dimension, select: str, protected: str | None, *, effect
 
 
 def changes_merge(dim: Dimension, select: str, *, effective: datetime, recorded: datetime,
-                  batch_id: str) -> str:
+                  batch_id: str, broadcast: bool = False) -> str:
+    """The MERGE applying one batch of changes: each key's latest change (``broadcast``: a small
+    batch, see :func:`warehouse.sql_parts.merge_source`)."""
     k, tr = list(dim.key), list(dim.tracked)
     r, b = ts(recorded), batch(batch_id)
     changed_at = f"CAST(src.{ident(dim.changed_at)} AS TIMESTAMP)" if dim.changed_at \
@@ -93,5 +95,6 @@ def changes_merge(dim: Dimension, select: str, *, effective: datetime, recorded:
         f"t.is_inferred) THEN {_update(dim, r, b, 's._deleted')}",
         f"WHEN NOT MATCHED AND NOT s._deleted THEN {_insert(dim, r, b, 'false')}",
     ]
-    return (f"MERGE INTO {dim.table} AS t USING ({latest}) AS s ON {equal(k, 't', 's')} "
+    return (f"MERGE INTO {dim.table} AS t USING {merge_source(latest, broadcast=broadcast)} AS s "
+            f"ON {equal(k, 't', 's')} "
             + " ".join(clauses))

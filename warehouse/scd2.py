@@ -34,7 +34,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from warehouse.sql_parts import batch, columns, equal, ident, row_hash, surrogate, ts
+from warehouse.sql_parts import batch, columns, equal, ident, merge_source, row_hash, surrogate, ts
 
 if TYPE_CHECKING:
     from warehouse.models.dimension import Dimension
@@ -126,8 +126,9 @@ def snapshot_merge(dim: Dimension, select: str, protected: str | None, *, effect
 
 
 def changes_merge(dim: Dimension, select: str, *, effective: datetime, recorded: datetime,
-                  batch_id: str) -> str:
-    """The MERGE applying one batch of changes (``select``: the dimension's SELECT over it)."""
+                  batch_id: str, broadcast: bool = False) -> str:
+    """The MERGE applying one batch of changes (``select``: the dimension's SELECT over it;
+    ``broadcast``: a small batch, see :func:`warehouse.sql_parts.merge_source`)."""
     k, tr = list(dim.key), list(dim.tracked)
     r, b = ts(recorded), batch(batch_id)
     changed_at = f"CAST(src.{ident(dim.changed_at)} AS TIMESTAMP)" if dim.changed_at \
@@ -142,19 +143,28 @@ def changes_merge(dim: Dimension, select: str, *, effective: datetime, recorded:
         f"FROM ({select}) AS src)",
         f"changes AS (SELECT * FROM raw_changes{keep_deleted})",
         # only the current versions of the keys that changed: the rest of the dimension is not
-        # put in time order with anything
+        # put in time order with anything; each key's current version is read once, and what a
+        # change needs of it (its start, whether it is inferred) comes from the key's window
         f"current AS (SELECT {columns([*k, *tr], 'd.')}, d.row_hash, d.valid_from, "
         f"d.is_deleted, d.is_inferred FROM {dim.table} AS d LEFT SEMI JOIN changes AS ch ON "
         f"{equal(k, 'd', 'ch')} WHERE d.is_current)",
+        "versions_and_changes AS ("
+        f"SELECT {columns([*k, *tr])}, valid_from AS _changed_at, is_deleted AS _deleted, "
+        "row_hash, 'current' AS _kind, is_inferred AS _inferred FROM current UNION ALL "
+        f"SELECT {columns([*k, *tr])}, _changed_at, _deleted, row_hash, 'change' AS _kind, "
+        "false AS _inferred FROM changes WHERE _changed_at IS NOT NULL)",
+        "with_current AS (SELECT *, "
+        f"max(CASE WHEN _kind = 'current' THEN _changed_at END) OVER (PARTITION BY {columns(k)}) "
+        "AS _current_from, coalesce(max(CASE WHEN _kind = 'current' THEN _inferred END) "
+        f"OVER (PARTITION BY {columns(k)}), false) AS _current_inferred "
+        "FROM versions_and_changes)",
+        # an inferred current version is filled by the key's first change, not put in order; a
+        # change no later than the current version is stale
         "timeline AS ("
-        f"SELECT {columns(k, 'c.')}, {columns(tr, 'c.')}, c.valid_from AS _changed_at, "
-        "c.is_deleted AS _deleted, c.row_hash, 'current' AS _kind, false AS _fills "
-        "FROM current AS c WHERE NOT c.is_inferred UNION ALL "
-        f"SELECT {columns(k, 'ch.')}, {columns(tr, 'ch.')}, ch._changed_at, ch._deleted, "
-        "ch.row_hash, 'change' AS _kind, coalesce(c.is_inferred, false) AS _fills "
-        f"FROM changes AS ch LEFT JOIN current AS c ON {equal(k, 'c', 'ch')} "
-        "WHERE ch._changed_at IS NOT NULL AND (c.valid_from IS NULL OR c.is_inferred "
-        "OR ch._changed_at > c.valid_from))",
+        f"SELECT {columns([*k, *tr])}, _changed_at, _deleted, row_hash, _kind, "
+        "_kind = 'change' AND _current_inferred AS _fills FROM with_current "
+        "WHERE CASE WHEN _kind = 'current' THEN NOT _inferred ELSE _current_from IS NULL "
+        "OR _current_inferred OR _changed_at > _current_from END)",
         f"steps AS (SELECT *, lag(row_hash) OVER ({by_key}) AS _prev_hash, "
         f"lag(_deleted) OVER ({by_key}) AS _prev_deleted FROM timeline)",
         "kept AS (SELECT * FROM steps WHERE _kind = 'current' OR _prev_hash IS NULL "
@@ -187,5 +197,6 @@ def changes_merge(dim: Dimension, select: str, *, effective: datetime, recorded:
         f"WHEN NOT MATCHED AND s._action = 'insert' THEN INSERT ({columns(_inserted(dim))}) "
         f"VALUES ({values})",
     ]
-    return (f"MERGE INTO {dim.table} AS t USING (WITH {', '.join(ctes)} {source}) AS s "
-            f"ON t.is_current AND {on} " + " ".join(clauses))
+    using = merge_source(f"WITH {', '.join(ctes)} {source}", broadcast=broadcast)
+    return (f"MERGE INTO {dim.table} AS t USING {using} AS s ON t.is_current AND {on} "
+            + " ".join(clauses))

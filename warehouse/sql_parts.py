@@ -14,6 +14,9 @@ from lake.platform.batch_ids import check_batch_id
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 INFERRED_FROM = datetime(1900, 1, 1)  # valid_from of an inferred member: valid since always
+# A MERGE whose source comes from a batch of at most this many rows broadcasts it to its joins with
+# the target (about 10 MB of dimension rows: Spark's own broadcast threshold)
+BROADCAST_ROWS = 50_000
 
 
 def ident(name: str) -> str:
@@ -58,3 +61,11 @@ def surrogate(keys: Iterable[str], alias: str, valid_from: str | None) -> str:
     """``xxhash64`` of the business key (and the version's start): stable across re-runs."""
     args = [f"{alias}.{ident(k)}" for k in keys] + ([valid_from] if valid_from else [])
     return f"xxhash64({', '.join(args)})"
+
+
+def merge_source(select: str, *, broadcast: bool) -> str:
+    """``select`` as a MERGE's source (parenthesised). ``broadcast``: the source is small (see
+    :data:`BROADCAST_ROWS`) and hinted so, so that the MERGE's scans of its target join it by
+    broadcast instead of shuffling and sorting every target row: Delta materialises a MERGE's
+    source without the size Spark would need to choose that itself, and keeps the hint."""
+    return f"(SELECT /*+ BROADCAST */ * FROM ({select}) AS small)" if broadcast else f"({select})"

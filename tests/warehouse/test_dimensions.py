@@ -156,9 +156,13 @@ def _c(id_: str, name: str, at: str, deleted: str | None = None) -> dict:
             "deleted_at": datetime.fromisoformat(deleted) if deleted else None}
 
 
-@pytest.mark.parametrize("deletes", ["invalidate", "new_record"])
+@pytest.mark.parametrize(("deletes", "broadcast"), [
+    ("invalidate", True), ("new_record", True), ("invalidate", False)],
+    ids=["invalidate", "new_record", "invalidate-large-batch"])
 def test_scd2_from_changes_orders_versions_by_changed_at(spark, session_settings, tmp_path,
-                                                          deletes):
+                                                          monkeypatch, deletes, broadcast):
+    if not broadcast:  # a batch over the broadcast size: the MERGE's source is not hinted
+        monkeypatch.setattr("warehouse.dimensions.BROADCAST_ROWS", 0)
     s = scenario(spark, session_settings, tmp_path, "chgtest", {"accounts": CHANGES})
     name = f"dim_accounts_{deletes}"
     drop_models(spark, name)
