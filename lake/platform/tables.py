@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 log = logging.getLogger(__name__)
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def comment_literal(text: str) -> str:
@@ -54,13 +55,47 @@ def create_table(spark: SparkSession, table: str, ddl: str, *, comment: str = ""
     partition = f" PARTITIONED BY ({', '.join(partition_by)})" if partition_by else ""
     if cluster_by:
         partition = f" CLUSTER BY ({', '.join(cluster_by)})"
-    props = (" TBLPROPERTIES (" + ", ".join(f"'{k}' = '{v}'" for k, v in properties.items())
-             + ")") if properties else ""
+    # the CHECK constraints are made with the table, in its first commit (an ALTER TABLE ADD
+    # CONSTRAINT each was a commit, a metastore update and a scan per check)
+    properties = {**(properties or {}), **constraint_properties(spark, table, ddl, checks or {})}
+    props = (" TBLPROPERTIES (" + ", ".join(f"{_literal(k)} = {_literal(v)}"
+                                            for k, v in properties.items()) + ")"
+             ) if properties else ""
     spark.sql(f"CREATE TABLE IF NOT EXISTS {table} ({ddl}) USING DELTA{partition}"
               + (f" COMMENT {comment_literal(comment)}" if comment else "") + props)
-    for name, expr in (checks or {}).items():
-        spark.sql(f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({expr})")
     return True
+
+
+def constraint_properties(spark: SparkSession, table: str, ddl: str,
+                          checks: dict[str, str]) -> dict[str, str]:
+    """``checks`` as Delta's ``delta.constraints.<name>`` table properties, each first analysed
+    against ``ddl``'s columns, as ALTER TABLE ADD CONSTRAINT does (Delta takes the property of a
+    new table as it is): a plain name, and a condition on the table's columns."""
+    if not checks:
+        return {}
+    from pyspark.errors import PySparkException
+    from pyspark.sql.types import BooleanType
+
+    from lake.errors import LakehouseError
+
+    columns = spark.createDataFrame([], ddl)  # analysis only: no job, no table
+    for name, expr in checks.items():
+        if not _NAME.fullmatch(name):
+            raise LakehouseError(f"{table}: {name!r} is not a plain CHECK constraint name")
+        try:
+            kind = columns.selectExpr(expr).schema[0].dataType
+        except PySparkException as err:
+            raise LakehouseError(f"{table}: CHECK {name} ({expr}) is not an expression of the "
+                                 f"table's columns: {str(err).splitlines()[0]}") from err
+        if kind != BooleanType():
+            raise LakehouseError(f"{table}: CHECK {name} ({expr}) is not a condition: it is of "
+                                 f"type {kind.simpleString()}")
+    return {f"delta.constraints.{name.lower()}": expr for name, expr in checks.items()}
+
+
+def _literal(text: str) -> str:
+    """``text`` as a SQL string literal, exactly (backslashes and quotes escaped)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def sync_checks(spark: SparkSession, table: str, wanted: dict[str, str]) -> None:
