@@ -11,6 +11,7 @@ export TZ := UTC
 .PHONY: setup jars demo test test-slow test-all bench lint clean
 
 setup: $(VENV)/.installed jars
+	@$(BIN)/python -m lake.platform.class_archive
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +20,8 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # JVM dependencies pinned in infra/jvm/pom.xml, resolved once into .jars (no downloads at run time).
+# `setup` then builds the local driver JVM's class archive there, once per installation
+# (lake/platform/class_archive.py: about two minutes; each local Spark session starts warmer).
 jars: $(JARS)/.resolved
 
 $(JARS)/.resolved: infra/jvm/pom.xml

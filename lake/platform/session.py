@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from lake.config.settings import Settings
 from lake.errors import ConfigError, MetastoreError
-from lake.platform import derby_server, metastore
+from lake.platform import class_archive, derby_server, metastore
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -80,6 +80,11 @@ def spark_conf(settings: Settings, *, short_lived: bool = False) -> dict[str, st
         # every Java charset for CSV files (windows-1252, ...), not only the UTF/ISO-8859-1 few
         "spark.sql.legacy.javaCharsets": "true",
     }
+    if settings.spark_master.startswith("local"):
+        # the installation's class archive, when `make setup` built it: a warm class load
+        archive = class_archive.java_options(settings)
+        if archive:
+            conf["spark.driver.extraJavaOptions"] += " " + archive
     memory = driver_memory(settings)
     if memory:
         conf["spark.driver.memory"] = memory
