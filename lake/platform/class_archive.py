@@ -102,8 +102,17 @@ def build(settings: Settings) -> Path | None:
                    LAKEHOUSE_PROJECT=str(repo / "examples" / "retail"))
         code = f"from lake.platform.class_archive import _run_day; _run_day({str(partial)!r})"
         # its own process: the JVM writes the archive when it exits, with the Python process
-        subprocess.run([sys.executable, "-c", code], env=env, cwd=repo, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=900)
+        log = Path(tmp) / "build.log"
+        with log.open("w") as out:
+            try:
+                subprocess.run([sys.executable, "-c", code], env=env, cwd=repo, check=True,
+                               stdout=out, stderr=subprocess.STDOUT, timeout=900)
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as err:
+                # an archive only speeds sessions up: without it they start as before
+                tail = log.read_text(errors="replace").strip().splitlines()[-3:]
+                print(f"class archive: not built ({err}); sessions start without it. Last "
+                      "lines of its run:\n  " + "\n  ".join(tail), file=sys.stderr)
+                return None
         if not partial.is_file():
             print("class archive: the JVM wrote no archive; skipped", file=sys.stderr)
             return None

@@ -45,3 +45,11 @@ def test_a_jvm_given_an_archive_it_cannot_use_starts_without_it_quietly(tmp_path
     assert run.returncode == 0, run.stderr
     assert "cds" not in (run.stdout + run.stderr).lower()
     assert "archive" not in (run.stdout + run.stderr).lower()
+
+
+def test_a_build_that_fails_leaves_no_archive_and_says_so(settings, monkeypatch, capsys):
+    monkeypatch.setattr(class_archive.sys, "executable", shutil.which("false"))
+    assert class_archive.build(settings) is None
+    assert "class archive: not built" in capsys.readouterr().err
+    assert not list(settings.jars_dir.glob(f"{class_archive.PREFIX}*"))
+    assert class_archive.java_options(settings) == ""
