@@ -57,7 +57,7 @@ def create_table(spark: SparkSession, table: str, ddl: str, *, comment: str = ""
         partition = f" CLUSTER BY ({', '.join(cluster_by)})"
     # the CHECK constraints are made with the table, in its first commit (an ALTER TABLE ADD
     # CONSTRAINT each was a commit, a metastore update and a scan per check)
-    properties = {**(properties or {}), **constraint_properties(spark, table, ddl, checks or {})}
+    properties = {**(properties or {}), **_constraint_properties(spark, table, ddl, checks or {})}
     props = (" TBLPROPERTIES (" + ", ".join(f"{_literal(k)} = {_literal(v)}"
                                             for k, v in properties.items()) + ")"
              ) if properties else ""
@@ -66,7 +66,7 @@ def create_table(spark: SparkSession, table: str, ddl: str, *, comment: str = ""
     return True
 
 
-def constraint_properties(spark: SparkSession, table: str, ddl: str,
+def _constraint_properties(spark: SparkSession, table: str, ddl: str,
                           checks: dict[str, str]) -> dict[str, str]:
     """``checks`` as Delta's ``delta.constraints.<name>`` table properties, each first analysed
     against ``ddl``'s columns, as ALTER TABLE ADD CONSTRAINT does (Delta takes the property of a

@@ -34,7 +34,7 @@ def test_the_archive_is_named_for_the_installation_and_used_only_when_built(sett
     assert class_archive.java_options(settings) == ""
 
 
-def test_a_jvm_given_an_archive_it_cannot_use_starts_without_it_quietly(tmp_path):
+def test_a_jvm_with_the_archive_flags_and_an_archive_it_cannot_use_still_starts(tmp_path):
     java = shutil.which("java")
     assert java, "the platform needs a Java runtime"
     stale = tmp_path / "stale.jsa"
