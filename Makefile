@@ -8,9 +8,12 @@ JARS := .jars
 export PYTHONDONTWRITEBYTECODE :=
 export TZ := UTC
 
-.PHONY: setup jars demo test test-slow test-all bench lint clean
+.PHONY: install setup jars demo test test-slow test-all bench lint clean
 
-setup: $(VENV)/.installed jars
+# install: the venv and the jars; setup adds the class archive (below) that local sessions use
+install: $(VENV)/.installed jars
+
+setup: install
 	@$(BIN)/python -m lake.platform.class_archive
 
 $(VENV)/.installed: pyproject.toml
@@ -41,7 +44,9 @@ PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 # The suite a developer reruns after each change; `make test-slow` runs the cases marked slow
 # (whole example projects, the new-user e2e through Airflow, a million rows); CI runs both.
-test: setup
+# The quick suite does not wait for the class archive: its two long-lived sessions gain less
+# from it (15-40 s) than a first build costs (about two minutes); it uses one already built.
+test: install
 	$(BIN)/ruff check .
 	$(PYTEST) -m "not slow"
 
@@ -54,7 +59,7 @@ test-all: test test-slow
 bench: setup
 	@set -e; for f in tests/bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f; done
 
-lint: setup
+lint: install
 	$(BIN)/ruff check .
 
 clean:

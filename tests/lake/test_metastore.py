@@ -172,6 +172,7 @@ def _no_derby_traces(*texts: str) -> None:
         assert not [trace for trace in DERBY_TRACES if trace in text], text[-3000:]
 
 
+@pytest.mark.slow  # two Spark JVMs at once beside the suite's own: a minute on 2 cores
 def test_two_jobs_on_a_new_home_create_write_and_read_each_others_tables(tmp_path):
     """Two jobs start at once on a new home (each the metastore's first user), each creates and
     fills a table, and each reads the other's while the other is still writing. Nobody waits on
@@ -213,6 +214,7 @@ def test_an_analyst_query_runs_while_a_job_writes(tmp_path):
     _no_derby_traces(sql.stderr, (tmp_path / "logs" / "lakehouse-sql.log").read_text(), err)
 
 
+@pytest.mark.slow  # a Spark JVM of its own and a PostgreSQL server
 def test_a_users_postgresql_is_the_metastore_as_it_is(tmp_path, postgresql):
     import psycopg
 
