@@ -31,6 +31,8 @@ the count does not change with K.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import partial
@@ -45,7 +47,7 @@ from lake.contracts.tables import SILVER_METADATA, create_zone_tables
 from lake.errors import ContractViolation, SchemaEvolutionError
 from lake.ingest.bronze import check_environment, environment_for
 from lake.platform.catalog import table
-from lake.platform.concurrent import run_concurrently
+from lake.platform.concurrent import MAX_THREADS, run_concurrently
 from lake.platform.delta import (
     TableWrite,
     delta_table,
@@ -120,17 +122,16 @@ def validate_batch(spark: SparkSession, source: Source, *, logical_date: date, b
     flagged: dict[str, _Flagged] = {}
     checked: dict[str, _Checked] = {}
     try:
-        _flag_all(spark, effective, [name for name in effective if name in changes], environment,
-                  batch_id, flagged)
-        # all side by side: Spark computes a referenced dataset's flagged rows once, for its
-        # own check and its referrers'
-        done = run_concurrently([partial(
-            check, f.contract, f.environment, f.rows, f.columns, gx_root=gx_root,
-            label=f"{source.name}.{name} batch {batch_id}", changes=changes[name],
-            previous=previous.get(name), data_docs=False) for name, f in flagged.items()])
-        for (name, f), c in zip(flagged.items(), done, strict=True):
+        def check_one(name: str, f: _Flagged) -> _Checked:
+            c = check(f.contract, f.environment, f.rows, f.columns, gx_root=gx_root,
+                      label=f"{source.name}.{name} batch {batch_id}", changes=changes[name],
+                      previous=previous.get(name), data_docs=False)
             c.result = replace(c.result, bronze_version=f.bronze_version)
-            checked[name] = c
+            return c
+
+        checked.update(_flag_and_check(spark, effective,
+                                       [name for name in effective if name in changes],
+                                       environment, batch_id, flagged, check_one))
         if not checked:
             return []
         docs = partial(update_data_docs, gx_root, [c.result.expectations
@@ -171,15 +172,23 @@ class _Flagged:
     bronze_version: int
 
 
-def _flag_all(spark: SparkSession, effective: dict[str, Contract], names: list[str],
-              environment: str | None, batch_id: str, flagged: dict[str, _Flagged]) -> None:
-    """Add each dataset of ``names`` to ``flagged`` as a plan, referenced datasets first: a
-    reference check reads the flagged rows of this batch that pass."""
-    for level in _dependency_levels(effective):
-        wanted = [name for name in level if name in names]
-        flagged.update(zip(wanted, run_concurrently([partial(
-            _flag, spark, effective[name], environment_for(effective[name], environment),
-            batch_id, dict(flagged)) for name in wanted]), strict=True))
+def _flag_and_check(spark: SparkSession, effective: dict[str, Contract], names: list[str],
+                    environment: str | None, batch_id: str, flagged: dict[str, _Flagged],
+                    check_one: Callable[[str, _Flagged], _Checked]) -> dict[str, _Checked]:
+    """Add each dataset of ``names`` to ``flagged`` as a plan, referenced datasets first (a
+    reference check reads the flagged rows of this batch that pass), and check each
+    (``check_one``): a level's datasets side by side with each other and with the flagging of
+    the next level. Spark computes a referenced dataset's flagged rows once, for its own check
+    and its referrers'. Every check started runs to its end before an error is raised."""
+    with ThreadPoolExecutor(max_workers=MAX_THREADS, thread_name_prefix="lakehouse-check") as pool:
+        checks = {}
+        for level in _dependency_levels(effective):
+            wanted = [name for name in level if name in names]
+            flagged.update(zip(wanted, run_concurrently([partial(
+                _flag, spark, effective[name], environment_for(effective[name], environment),
+                batch_id, dict(flagged)) for name in wanted]), strict=True))
+            checks.update({name: pool.submit(check_one, name, flagged[name]) for name in wanted})
+    return {name: future.result() for name, future in checks.items()}
 
 
 def _flag(spark: SparkSession, contract: Contract, env: str, batch_id: str,
@@ -393,8 +402,11 @@ def pending_batches(spark: SparkSession, source: str, batch_ids: list[str]) -> l
         return []
     create_meta_tables(spark)
     of_source = (F.col("source") == source) & F.col("_batch_id").isin(batch_ids)
-    ingested = {r[0] for r in spark.table(SCHEMA_OBSERVATIONS).where(of_source)
-                .select("_batch_id").distinct().collect()}
-    counted = {r[0] for r in spark.table(BATCH_COUNTS).where(of_source)
-               .select("_batch_id").distinct().collect()}
+
+    def batches(meta: str) -> set[str]:
+        return {r[0] for r in spark.table(meta).where(of_source).select("_batch_id")
+                .distinct().collect()}
+
+    ingested, counted = run_concurrently([partial(batches, SCHEMA_OBSERVATIONS),
+                                          partial(batches, BATCH_COUNTS)])
     return [b for b in batch_ids if b in ingested and b not in counted]
