@@ -17,7 +17,6 @@ So two sources may each have an ``orders`` dataset (``retail_silver.orders``,
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -28,7 +27,6 @@ if TYPE_CHECKING:
 ZONES = ("bronze", "silver", "quarantine")
 META = "meta"
 WAREHOUSE = "warehouse"
-_CREATING = threading.Lock()
 
 
 def database(source: str, zone: str) -> str:
@@ -61,11 +59,10 @@ def locations(settings: Settings, sources: list[str]) -> dict[str, str]:
 
 def ensure_databases(spark: SparkSession, settings: Settings, sources: list[str] = ()) -> None:
     """Create the zone databases of ``sources``, ``meta`` and ``warehouse`` where missing."""
-    with _CREATING:  # one caller at a time per process; the next finds them made
-        existing = {row[0] for row in spark.sql("SHOW DATABASES").collect()}
-        for name, location in locations(settings, list(sources)).items():
-            if name not in existing:
-                spark.sql(f"CREATE DATABASE IF NOT EXISTS `{name}` LOCATION '{location}'")
+    existing = {row[0] for row in spark.sql("SHOW DATABASES").collect()}
+    for name, location in locations(settings, list(sources)).items():
+        if name not in existing:
+            spark.sql(f"CREATE DATABASE IF NOT EXISTS `{name}` LOCATION '{location}'")
 
 
 def storage_location(settings: Settings, table_name: str) -> str:

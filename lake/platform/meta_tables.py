@@ -11,7 +11,6 @@ source's jobs write only their own partitions and never conflict with another so
 
 from __future__ import annotations
 
-import threading
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -60,19 +59,12 @@ TABLES = {
 }
 
 
-# one creation at a time per process: a second caller (a task while a command prepares the home
-# beside it) waits, then finds the tables made
-_CREATING = threading.Lock()
-
-
 def create_meta_tables(spark: SparkSession) -> None:
     """Create every ``meta`` table that does not exist yet."""
-    with _CREATING:
-        existing = existing_tables(spark, TABLES)
-        run_concurrently([partial(create_table, spark, name, ddl, comment=comment,
-                                  checks=checks, partition_by=("source",))
-                          for name, (ddl, comment, checks) in TABLES.items()
-                          if name not in existing])
+    existing = existing_tables(spark, TABLES)
+    run_concurrently([partial(create_table, spark, name, ddl, comment=comment, checks=checks,
+                              partition_by=("source",))
+                      for name, (ddl, comment, checks) in TABLES.items() if name not in existing])
 
 
 def batch_of(source: str, batch_id: str, datasets) -> str:

@@ -52,36 +52,13 @@ def analyst_spark(settings: Settings, app: str,
         return get_session(settings, app_name=f"lakehouse-{app}", conf=conf)
 
 
-def spark_for_tasks(settings: Settings, sources: list[str] = ()) -> None:
+def spark_for_tasks(settings: Settings) -> None:
     """Start the Spark application a DAG's tasks share when they run in this process (a local
     master), its JVM's start-up output in ``<home>/logs/lakehouse-run.log``, not the terminal;
-    with spark-submit tasks each task starts its own.
-
-    While Airflow prepares the run, a thread makes the databases of ``sources`` and the
-    ``meta`` tables where missing (a new home's first seconds of Spark work, otherwise done by
-    the first task); a task that needs them waits for it, and one that finds it failed makes
-    them itself, reporting any error.
-    """
+    with spark-submit tasks each task starts its own."""
     if not settings.submits_spark_jobs:
-        import threading
-
         progress("starting Spark ...")
-        spark = analyst_spark(settings, "run")
-        threading.Thread(target=_prepare_home, args=(spark, settings, list(sources)),
-                         name="prepare-home", daemon=True).start()
-
-
-def _prepare_home(spark: SparkSession, settings: Settings, sources: list[str]) -> None:
-    import logging
-
-    from lake.platform.catalog import ensure_databases
-    from lake.platform.meta_tables import create_meta_tables
-
-    try:
-        ensure_databases(spark, settings, sources)
-        create_meta_tables(spark)
-    except Exception:  # noqa: BLE001 - the tasks make them again and report the error
-        logging.getLogger(__name__).debug("preparing the home failed", exc_info=True)
+        analyst_spark(settings, "run")
 
 
 @contextmanager

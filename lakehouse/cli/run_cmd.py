@@ -99,7 +99,7 @@ def _run(args: argparse.Namespace) -> list:
     source_of(project, args.name)  # a clear error for an unknown or broken source, before Airflow
     ds = args.ds or _today(project)
     configure_airflow(settings)
-    spark_for_tasks(settings, [args.name])
+    spark_for_tasks(settings)
     return run_source(settings, project, args.name, ds, environment=args.environment,
                       warehouse=args.warehouse, progress=progress)
 
@@ -125,7 +125,7 @@ def _backfill(args: argparse.Namespace) -> list:
         raise ConfigError(f"--from {args.start} --to {args.end}: give a range of 1 to "
                           f"{MAX_BACKFILL_DAYS} days, --from first")
     configure_airflow(settings)
-    spark_for_tasks(settings, [args.name])
+    spark_for_tasks(settings)
     results = []
     for n in range(days):
         ds = args.start + timedelta(days=n)
