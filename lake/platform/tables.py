@@ -67,7 +67,7 @@ def create_table(spark: SparkSession, table: str, ddl: str, *, comment: str = ""
 
 
 def _constraint_properties(spark: SparkSession, table: str, ddl: str,
-                          checks: dict[str, str]) -> dict[str, str]:
+                           checks: dict[str, str]) -> dict[str, str]:
     """``checks`` as Delta's ``delta.constraints.<name>`` table properties, each first analysed
     against ``ddl``'s columns, as ALTER TABLE ADD CONSTRAINT does (Delta takes the property of a
     new table as it is): a plain name, and a condition on the table's columns."""
