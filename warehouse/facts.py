@@ -16,8 +16,10 @@ so loading a batch twice changes nothing. Two rows of one batch with the same gr
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
+from lake.platform.concurrent import run_concurrently
 from warehouse.sql_parts import (
     BROADCAST_ROWS,
     INFERRED_FROM,
@@ -166,9 +168,12 @@ def apply_batch(spark: SparkSession, fact: Fact, info: SelectInfo, output: list[
     select = batch_select(info, driving, pending.batch_id)
     kwargs = {"recorded": recorded_at, "batch_id": pending.batch_id}
     inferred: dict[str, Applied] = {}
-    for lk in fact.lookups:
+    # each lookup's unknown keys side by side (small reads, mostly the driver's planning)
+    unknowns = run_concurrently([
+        partial(_collect, spark, new_keys_select(lk, dims[lk.dimension], select) + " LIMIT 11")
+        for lk in fact.lookups])
+    for lk, unknown in zip(fact.lookups, unknowns, strict=True):
         dim = dims[lk.dimension]
-        unknown = spark.sql(new_keys_select(lk, dim, select) + " LIMIT 11").collect()
         if not unknown:
             continue  # every key has a member: no MERGE to run
         if fact.unknown_members == "fail":
@@ -196,3 +201,7 @@ def apply_batch(spark: SparkSession, fact: Fact, info: SelectInfo, output: list[
             raise LakehouseError(first.strip().strip('"')) from err
         raise
     return Applied("loaded", (sql,), rows=written_rows(counts)), inferred
+
+
+def _collect(spark: SparkSession, sql: str) -> list:
+    return spark.sql(sql).collect()

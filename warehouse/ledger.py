@@ -55,25 +55,33 @@ def read_state(spark: SparkSession, inputs: dict[str, str]) -> LedgerState:
 
     Both sides are a few rows per batch: one filtered read of each table, compared on the driver
     (a join would shuffle both and run a job per adaptive stage)."""
-    from functools import reduce
+    from functools import partial, reduce
 
     from pyspark.sql import functions as F
 
+    from lake.platform.concurrent import run_concurrently
     from lake.platform.meta_tables import BATCH_COUNTS
 
     if not inputs:
         return LedgerState({}, {})
-    loaded: dict[tuple[str, str], set[tuple[str, int]]] = {}
-    for r in (spark.table(MODEL_LOADS).where(F.col("model").isin(sorted(inputs)))
-              .select("model", "input", "batch_id", "rows_valid").collect()):
-        loaded.setdefault((r["model"], r["input"]), set()).add((r["batch_id"], r["rows_valid"]))
     tables = {split_table(t): t for t in set(inputs.values())}
     of_inputs = reduce(lambda a, b: a | b, ((F.col("source") == s) & (F.col("dataset") == d)
                                             for s, d in sorted(tables)))
+
+    def read(table: str, where, *columns: str) -> list:
+        return spark.table(table).where(where).select(*columns).collect()
+
+    # side by side: each read is mostly the driver's planning and a small job
+    loads, counts = run_concurrently([
+        partial(read, MODEL_LOADS, F.col("model").isin(sorted(inputs)), "model", "input",
+                "batch_id", "rows_valid"),
+        partial(read, BATCH_COUNTS, of_inputs, "source", "dataset", "_batch_id", "logical_date",
+                "rows_in", "rows_valid")])
+    loaded: dict[tuple[str, str], set[tuple[str, int]]] = {}
+    for r in loads:
+        loaded.setdefault((r["model"], r["input"]), set()).add((r["batch_id"], r["rows_valid"]))
     validated: dict[str, list[PendingBatch]] = {}
-    for r in (spark.table(BATCH_COUNTS).where(of_inputs)
-              .select("source", "dataset", "_batch_id", "logical_date", "rows_in", "rows_valid")
-              .collect()):
+    for r in counts:
         validated.setdefault(tables[r["source"], r["dataset"]], []).append(
             PendingBatch(r["_batch_id"], r["logical_date"], r["rows_in"], r["rows_valid"]))
     for batches in validated.values():

@@ -154,7 +154,9 @@ def validate_batch(spark: SparkSession, source: Source, *, logical_date: date, b
                 batch_id, force=force, txn=txn)]
             + [partial(_write, c, batch_id, force) for c in checked.values()])
     finally:
-        for f in flagged.values():
+        # referrers first: uncaching rows another cached plan still reads (a referenced
+        # dataset's) makes Spark re-check that plan, 0.4-0.5 s each on a warm day
+        for f in reversed(flagged.values()):
             f.rows.unpersist()
     _record(spark, BATCH_COUNTS, _count_rows(source.name, results, logical_date, batch_id,
                                              validated_at), source.name, batch_id, force=force,
