@@ -80,9 +80,21 @@ def table_version(spark: SparkSession, table: str) -> int | None:
 def latest_version(spark: SparkSession, location: str) -> int:
     """The latest Delta version at ``location``: the transaction log's listing, no Spark job
     (``DeltaTable.history`` runs one)."""
+    return _latest_snapshot(spark, location).version()
+
+
+def _latest_snapshot(spark: SparkSession, location: str):
+    """Delta's latest snapshot of the table at ``location`` (a JVM object)."""
     jvm = spark._jvm
     log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, location)
-    return log.update(False, jvm.scala.Option.empty(), jvm.scala.Option.empty()).version()
+    return log.update(False, jvm.scala.Option.empty(), jvm.scala.Option.empty())
+
+
+def _known_empty(snapshot) -> bool:
+    """Whether ``snapshot`` has no data files, as far as its checksum says without a Spark job
+    (False when it does not say)."""
+    checksum = snapshot.checksumOpt()  # Delta's numOfFilesIfKnown may run the state's job
+    return bool(checksum.isDefined()) and int(checksum.get().numFiles()) == 0
 
 
 def write_batch(df: DataFrame, table: str, batch_id: str, *, where: str | None = None,
@@ -99,11 +111,13 @@ def write_batch(df: DataFrame, table: str, batch_id: str, *, where: str | None =
     spark = df.sparkSession
     location = table_location(spark, table)
     target = delta_table(spark, table)
-    before = latest_version(spark, location)
+    snapshot = _latest_snapshot(spark, location)
+    before = snapshot.version()
     predicate = where or f"_batch_id = '{batch_id}'"
-    if rows == 0 and target.toDF().where(predicate).isEmpty():
-        # nothing to write and nothing to replace: no empty commit (a query the files' statistics
-        # answer is a fraction of a commit's cost)
+    if rows == 0 and (_known_empty(snapshot) or target.toDF().where(predicate).isEmpty()):
+        # nothing to write and nothing to replace: no empty commit (a table without files, as
+        # its checksum says, needs no query; one the files' statistics answer is a fraction of
+        # a commit's cost)
         log.info("%s batch %s: no rows, none to replace (version %s)", table, batch_id, before)
         return TableWrite(table, before, False, location, 0)
     writer = df.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
