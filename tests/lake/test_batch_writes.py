@@ -16,9 +16,16 @@ def test_an_empty_write_commits_only_when_it_replaces_rows(spark):
     spark.sql(f"DROP TABLE IF EXISTS {TABLE}")
     spark.sql(f"CREATE TABLE {TABLE} (x INT, _batch_id STRING) USING delta")
     location = table_location(spark, TABLE)
-    # a table without files: nothing to replace, no version
-    nothing = write_batch(_rows(spark, "b0", 0), TABLE, "b0", rows=0)
+    # a table without files (its checksum says so): nothing to replace, no version, and no
+    # Spark job asks for rows to replace
+    sc = spark.sparkContext
+    sc.setJobGroup("empty-table-write", "empty-table-write")
+    try:
+        nothing = write_batch(_rows(spark, "b0", 0), TABLE, "b0", rows=0)
+    finally:
+        sc.setLocalProperty("spark.jobGroup.id", None)
     assert (nothing.committed, nothing.rows) == (False, 0)
+    assert sc.statusTracker().getJobIdsForGroup("empty-table-write") == []
     assert latest_version(spark, location) == nothing.version
     first = write_batch(_rows(spark, "b1", 3), TABLE, "b1", rows=3)
     assert (first.committed, first.rows) == (True, 3)
